@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Apply ruff's formatter and autofixes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/venv.sh dev
+.venv/bin/ruff format src tests bench scripts
+.venv/bin/ruff check --fix src tests bench scripts

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Start and stop the real servers the tests and benchmarks need, on loopback.
+
+    scripts/servers.py start DIR   start Redis, a 3-master Redis Cluster and PostgreSQL
+                                   on free ports; write DIR/env (shell exports)
+    scripts/servers.py stop DIR    stop them all and remove DIR
+
+Redis comes from Debian's redis-server (scripts/test.sh installs it when missing);
+PostgreSQL is a throwaway cluster made by the machine's PostgreSQL binaries in DIR.
+Everything started is recorded in DIR so that ``stop`` also works after a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"servers: nothing listens on port {port} after {timeout}s")
+
+
+def tool(name: str, *candidates: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for pattern in candidates:
+        matches = sorted(glob.glob(pattern))
+        if matches:
+            return matches[-1]
+    raise SystemExit(f"servers: {name} not found; install it (scripts/test.sh does)")
+
+
+def start_redis(base: Path, port: int, *, cluster: bool) -> None:
+    folder = base / f"redis-{port}"
+    folder.mkdir(parents=True)
+    args = [
+        tool("redis-server"),
+        "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+        "--dir", str(folder), "--daemonize", "yes",
+        "--pidfile", str(folder / "redis.pid"), "--logfile", str(folder / "redis.log"),
+    ]  # fmt: skip
+    if cluster:
+        args += ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf")]
+    subprocess.run(args, check=True)
+    wait_for_port(port)
+
+
+def start_postgres(base: Path, port: int) -> str:
+    folder = base / "postgres"
+    folder.mkdir(parents=True)
+    bin_dir = Path(tool("pg_ctl", "/usr/lib/postgresql/*/bin/pg_ctl")).resolve().parent
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres user
+        shutil.chown(folder, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    subprocess.run(
+        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+         "--auth=trust", "--no-sync", "-E", "UTF8"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    options = f"-p {port} -k {folder} -c listen_addresses={LOOPBACK} -c fsync=off"
+    options += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    subprocess.run(
+        [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
+         "-o", options, "-w", "start"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    (base / "pg_ctl").write_text(" ".join([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data)]))
+    wait_for_port(port)
+    return f"postgresql://postgres@{LOOPBACK}:{port}/postgres"
+
+
+def start(base: Path) -> None:
+    if base.exists():
+        stop(base)
+    base.mkdir(parents=True)
+    exports: dict[str, str] = {}
+    try:
+        redis_port = free_port()
+        start_redis(base, redis_port, cluster=False)
+        exports["WEBSESSION_TEST_REDIS_URL"] = f"redis://{LOOPBACK}:{redis_port}/0"
+
+        cluster_ports = [free_port() for _ in range(3)]
+        for port in cluster_ports:
+            start_redis(base, port, cluster=True)
+        subprocess.run(
+            [tool("redis-cli"), "--cluster", "create",
+             *(f"{LOOPBACK}:{p}" for p in cluster_ports), "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_cluster_ok(cluster_ports[0])
+        exports["WEBSESSION_TEST_REDIS_CLUSTER_URL"] = (
+            f"redis+cluster://{LOOPBACK}:{cluster_ports[0]}/0"
+        )
+
+        exports["WEBSESSION_TEST_POSTGRES_URL"] = start_postgres(base, free_port())
+    except BaseException:
+        stop(base)
+        raise
+    lines = [f"export {name}={value}" for name, value in exports.items()]
+    (base / "env").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def wait_cluster_ok(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = subprocess.run(
+            [tool("redis-cli"), "-h", LOOPBACK, "-p", str(port), "cluster", "info"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if "cluster_state:ok" in info.stdout:
+            return
+        time.sleep(0.1)
+    raise SystemExit("servers: the Redis Cluster did not reach cluster_state:ok")
+
+
+def stop(base: Path) -> None:
+    if not base.exists():
+        return
+    pg_ctl = base / "pg_ctl"
+    if pg_ctl.exists():
+        subprocess.run(
+            [*pg_ctl.read_text().split(), "-m", "immediate", "stop"],
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    for pidfile in base.glob("redis-*/redis.pid"):
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[1] not in ("start", "stop"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    base = Path(argv[2]).resolve()
+    if argv[1] == "start":
+        start(base)
+    else:
+        stop(base)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run every test against real servers: install what is missing, start Redis, a Redis
+# Cluster and PostgreSQL on loopback, run pytest, and stop the servers (also on failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/venv.sh dev
+./scripts/install_servers.sh
+servers="$(pwd)/.servers/test-$$"
+trap '.venv/bin/python scripts/servers.py stop "$servers"' EXIT
+.venv/bin/python scripts/servers.py start "$servers" >/dev/null
+# shellcheck disable=SC1091
+source "$servers/env"
+.venv/bin/python -m pytest --cov --cov-report=term "$@"

@@ -1,0 +1,53 @@
+"""websession: server-side web sessions for any ASGI app, fast and secure by default.
+
+>>> from websession import SessionConfig, SessionMiddleware
+>>> app.add_middleware(SessionMiddleware, store="sqlite:///sessions.db",
+...                    config=SessionConfig.production(secret=...))  # doctest: +SKIP
+
+This module imports no optional driver.
+"""
+
+from __future__ import annotations
+
+from websession.config import Secret, SessionConfig
+from websession.core.cookies import SetCookie
+from websession.core.engine import Op, Outcome, SessionEngine
+from websession.core.session import Session
+from websession.errors import (
+    ConfigError,
+    SessionDataError,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+    WebsessionError,
+)
+from websession.integrations.asgi import SessionMiddleware, get_session
+from websession.stores import AsyncStore, Store, open_async_store, open_store
+from websession.types import Changes, Record, SessionKey
+
+__all__ = [
+    "AsyncStore",
+    "Changes",
+    "ConfigError",
+    "Op",
+    "Outcome",
+    "Record",
+    "Secret",
+    "Session",
+    "SessionConfig",
+    "SessionDataError",
+    "SessionEngine",
+    "SessionKey",
+    "SessionMiddleware",
+    "SetCookie",
+    "Store",
+    "StoreError",
+    "StoreTimeout",
+    "StoreUnavailable",
+    "WebsessionError",
+    "get_session",
+    "open_async_store",
+    "open_store",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,95 @@
+"""``websession``: run the demo, and list, revoke and purge sessions from a shell.
+
+Every command takes ``--store URL`` (default: ``$WEBSESSION_STORE`` or
+``sqlite:///sessions.db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from websession.errors import WebsessionError
+from websession.stores import open_store
+
+__all__ = ["main"]
+
+DEFAULT_STORE = "sqlite:///sessions.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="websession", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_store(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--store",
+            default=os.environ.get("WEBSESSION_STORE", DEFAULT_STORE),
+            help="store URL (default: $WEBSESSION_STORE or %(default)s)",
+        )
+        return sub
+
+    demo = with_store(commands.add_parser("demo", help="serve the demo app"))
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+
+    purge = with_store(commands.add_parser("purge", help="delete expired sessions"))
+    purge.add_argument("--batch", type=int, default=1000, help="rows per batch")
+
+    listing = with_store(commands.add_parser("list", help="list a user's live sessions"))
+    listing.add_argument("user")
+
+    revoke = with_store(commands.add_parser("revoke-user", help="end every session of a user"))
+    revoke.add_argument("user")
+    return parser
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from websession.demo.app import serve
+
+            serve(store=args.store, host=args.host, port=args.port)
+            return 0
+        store = open_store(args.store)
+        try:
+            if args.command == "purge":
+                total = 0
+                while True:
+                    removed = store.purge_expired(time.time(), limit=args.batch)
+                    total += removed
+                    if removed < args.batch:
+                        break
+                print(f"purged {total} expired sessions")
+            elif args.command == "list":
+                sessions = store.list_user(args.user, time.time())
+                for key, record in sessions:
+                    print(
+                        f"{key[:12]}…  created {_when(record.created_at)}  "
+                        f"last seen {_when(record.last_seen)}  "
+                        f"expires {_when(record.expires_at)}"
+                    )
+                print(f"{len(sessions)} live sessions for {args.user!r}")
+            else:
+                count = store.delete_user(args.user)
+                print(f"revoked {count} sessions of {args.user!r}")
+        finally:
+            store.close()
+    except WebsessionError as exc:
+        print(f"websession: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

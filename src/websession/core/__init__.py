@@ -1,0 +1,1 @@
+"""The session engine: policy without I/O or framework imports."""

@@ -1,0 +1,1 @@
+"""The demo app: a visit counter, login, flash messages and logout."""

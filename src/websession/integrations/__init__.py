@@ -1,0 +1,1 @@
+"""Thin adapters from web frameworks to the engine and stores: no policy here."""

@@ -1,0 +1,113 @@
+"""Session stores, chosen by URL.
+
+=====================================  ==============================================
+URL                                    store
+=====================================  ==============================================
+``memory://``                          in-process dict (tests, one process)
+``file:///var/lib/app/sessions``       one file per session in a directory
+``sqlite:///sessions.db``              SQLite, the embedded default; three slashes
+                                       for a relative path, four for an absolute one
+                                       (``sqlite:////var/lib/app/sessions.db``),
+                                       ``sqlite://`` for an in-memory database
+``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
+``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
+``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
+=====================================  ==============================================
+
+``open_store(url)`` gives the sync form, ``open_async_store(url)`` the async form.
+A server store's driver is imported only when its URL is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from websession.errors import ConfigError
+from websession.stores.base import AsyncStore, Store
+from websession.stores.file import FileStore
+from websession.stores.memory import MemoryStore
+from websession.stores.sqlite import SQLiteStore
+from websession.stores.sync_adapter import AsyncAdapter
+
+__all__ = [
+    "AsyncAdapter",
+    "AsyncStore",
+    "FileStore",
+    "MemoryStore",
+    "SQLiteStore",
+    "Store",
+    "open_async_store",
+    "open_store",
+]
+
+# scheme -> (module, sync factory, async factory, extra)
+_SERVER_STORES: dict[str, tuple[str, str, str, str]] = {
+    "redis": ("websession.stores.redis", "open_sync", "open_async", "redis"),
+    "rediss": ("websession.stores.redis", "open_sync", "open_async", "redis"),
+    "redis+cluster": ("websession.stores.redis", "open_sync", "open_async", "redis"),
+    "valkey": ("websession.stores.redis", "open_sync", "open_async", "redis"),
+    "postgresql": ("websession.stores.postgres", "open_sync", "open_async", "postgres"),
+    "postgres": ("websession.stores.postgres", "open_sync", "open_async", "postgres"),
+}
+
+
+def _local_path(url: str) -> str:
+    parts = urlsplit(url)
+    return unquote(parts.netloc + parts.path)
+
+
+def _sqlite_path(url: str) -> str:
+    """SQLAlchemy's convention: ``sqlite:///rel.db`` is relative, ``sqlite:////abs.db``
+    absolute, ``sqlite://`` an in-memory database."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    return path[1:] if path.startswith("/") else path
+
+
+def _server_factory(scheme: str, url: str, which: int) -> Any:
+    module_name, sync_name, async_name, extra = _SERVER_STORES[scheme]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{scheme}:// needs the {extra!r} extra: pip install 'websession[{extra}]'"
+        ) from exc
+    return getattr(module, sync_name if which == 0 else async_name)(url)
+
+
+def _scheme(url: str) -> str:
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(
+            f"a store URL looks like 'sqlite:///sessions.db' or 'redis://host:6379/0', not {url!r}"
+        )
+    return url.split("://", 1)[0].lower()
+
+
+def open_store(url: str) -> Store:
+    """Return the sync store for ``url``."""
+    scheme = _scheme(url)
+    if scheme == "memory":
+        return MemoryStore()
+    if scheme == "sqlite":
+        return SQLiteStore(_sqlite_path(url) or ":memory:")
+    if scheme == "file":
+        path = _local_path(url)
+        if not path:
+            raise ConfigError("file:// needs a directory: file:///var/lib/app/sessions")
+        return FileStore(path)
+    if scheme in _SERVER_STORES:
+        store: Store = _server_factory(scheme, url, 0)
+        return store
+    raise ConfigError(f"unknown session store scheme {scheme!r} in {url!r}")
+
+
+def open_async_store(url: str) -> AsyncStore:
+    """Return the async store for ``url``."""
+    scheme = _scheme(url)
+    if scheme in _SERVER_STORES:
+        store: AsyncStore = _server_factory(scheme, url, 1)
+        return store
+    sync = open_store(url)
+    return AsyncAdapter(sync, threaded=isinstance(sync, FileStore))

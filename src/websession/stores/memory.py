@@ -1,0 +1,182 @@
+"""In-process memory store: thread-safe, data kept as compact JSON bytes.
+
+For tests, development and single-process apps. Records vanish with the process.
+Records are kept in the order of their last write, which is (nearly) the order of
+their deadlines, so expired records are purged from the front a few at a time as new
+ones are created, at constant cost per create.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import NamedTuple
+
+import orjson
+
+from websession.types import Changes, Clock, Record, SessionKey
+
+__all__ = ["MemoryStore"]
+
+_PURGE_EVERY = 256
+
+
+class _Entry(NamedTuple):
+    data: bytes
+    created_at: float
+    last_seen: float
+    expires_at: float
+    absolute_expires_at: float
+    user_id: str | None
+
+    def record(self) -> Record:
+        return Record(
+            orjson.loads(self.data),
+            self.created_at,
+            self.last_seen,
+            self.expires_at,
+            self.absolute_expires_at,
+            self.user_id,
+        )
+
+
+def _entry(record: Record) -> _Entry:
+    return _Entry(
+        orjson.dumps(record.data),
+        record.created_at,
+        record.last_seen,
+        record.expires_at,
+        record.absolute_expires_at,
+        record.user_id,
+    )
+
+
+class MemoryStore:
+    """A dict of records guarded by a lock, with a per-user index."""
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._entries: dict[SessionKey, _Entry] = {}
+        self._users: dict[str, set[SessionKey]] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._creates = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def load(self, key: SessionKey) -> Record | None:
+        """Return the record, or None."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry.record()
+
+    def create(self, key: SessionKey, record: Record) -> bool:
+        """Store a new record unless ``key`` exists."""
+        entry = _entry(record)
+        with self._lock:
+            if key in self._entries:
+                return False
+            self._insert(key, entry)
+            self._creates += 1
+            if self._creates % _PURGE_EVERY == 0:
+                self._purge_oldest(self._clock(), _PURGE_EVERY)
+        return True
+
+    def update(self, key: SessionKey, changes: Changes) -> bool:
+        """Patch the record in place under the lock; False if it is gone."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return False
+            record = entry.record()
+            old_user = record.user_id
+            changes.apply(record)
+            del self._entries[key]  # re-insert at the end: keeps deadline order
+            self._entries[key] = _entry(record)
+            if record.user_id != old_user:
+                self._unindex(key, old_user)
+                self._index(key, record.user_id)
+        return True
+
+    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
+        """Move the deadline; False if the record is gone."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return False
+            del self._entries[key]
+            self._entries[key] = entry._replace(last_seen=last_seen, expires_at=expires_at)
+        return True
+
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
+        """Create ``key`` and delete ``old_key`` under one lock."""
+        entry = _entry(record)
+        with self._lock:
+            self._remove(old_key)
+            self._insert(key, entry)
+
+    def delete(self, key: SessionKey) -> None:
+        """Delete the record if present."""
+        with self._lock:
+            self._remove(key)
+
+    def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
+        """The user's live sessions, oldest first."""
+        with self._lock:
+            keys = list(self._users.get(user_id, ()))
+            entries = [(k, self._entries[k]) for k in keys if k in self._entries]
+        found = [(k, e.record()) for k, e in entries if e.expires_at > now]
+        found.sort(key=lambda item: item[1].created_at)
+        return found
+
+    def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
+        """Delete the user's sessions except ``keep``."""
+        with self._lock:
+            keys = [k for k in self._users.get(user_id, ()) if k != keep]
+            for k in keys:
+                self._remove(k)
+        return len(keys)
+
+    def purge_expired(self, now: float, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` expired records."""
+        with self._lock:
+            return self._purge(now, limit)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _insert(self, key: SessionKey, entry: _Entry) -> None:
+        self._entries[key] = entry
+        self._index(key, entry.user_id)
+
+    def _remove(self, key: SessionKey) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._unindex(key, entry.user_id)
+
+    def _index(self, key: SessionKey, user_id: str | None) -> None:
+        if user_id is not None:
+            self._users.setdefault(user_id, set()).add(key)
+
+    def _unindex(self, key: SessionKey, user_id: str | None) -> None:
+        if user_id is None:
+            return
+        keys = self._users.get(user_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._users[user_id]
+
+    def _purge_oldest(self, now: float, limit: int) -> None:
+        expired: list[SessionKey] = []
+        for key, entry in self._entries.items():
+            if entry.expires_at > now or len(expired) >= limit:
+                break
+            expired.append(key)
+        for key in expired:
+            self._remove(key)
+
+    def _purge(self, now: float, limit: int) -> int:
+        expired = [k for k, e in self._entries.items() if e.expires_at <= now][:limit]
+        for key in expired:
+            self._remove(key)
+        return len(expired)

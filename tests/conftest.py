@@ -1,0 +1,59 @@
+"""Shared fixtures: the stores under test, by URL, sync and async.
+
+Server stores are reached through ``WEBSESSION_TEST_REDIS_URL``,
+``WEBSESSION_TEST_REDIS_CLUSTER_URL`` and ``WEBSESSION_TEST_POSTGRES_URL`` (``make test``
+starts the servers and sets them). Locally a missing server skips with the reason;
+under CI (``CI=true``) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+EMBEDDED_STORES = ["memory", "file", "sqlite"]
+SERVER_STORES = {
+    "redis": "WEBSESSION_TEST_REDIS_URL",
+    "redis-cluster": "WEBSESSION_TEST_REDIS_CLUSTER_URL",
+    "postgres": "WEBSESSION_TEST_POSTGRES_URL",
+}
+ALL_STORES = EMBEDDED_STORES + list(SERVER_STORES)
+
+
+def server_url(kind: str) -> str:
+    """The URL of a test server, or skip (fail under CI) if it is not configured."""
+    variable = SERVER_STORES[kind]
+    url = os.environ.get(variable)
+    if not url:
+        message = f"{variable} is not set: run `make test` to start a real {kind} server"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+def store_url(kind: str, tmp_path: Path) -> str:
+    """A URL for a fresh, empty store of ``kind``."""
+    if kind == "memory":
+        return "memory://"
+    if kind == "file":
+        return f"file://{tmp_path / 'sessions'}"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'sessions.db'}"
+    return server_url(kind)
+
+
+@pytest.fixture(params=ALL_STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each store kind in turn."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def any_store_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A URL for a fresh store of every kind in turn."""
+    yield store_url(store_kind, tmp_path)

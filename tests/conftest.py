@@ -9,6 +9,7 @@ under CI (``CI=true``) it fails.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,14 +37,23 @@ def server_url(kind: str) -> str:
 
 
 def store_url(kind: str, tmp_path: Path) -> str:
-    """A URL for a fresh, empty store of ``kind``."""
+    """A URL for a fresh, empty store of ``kind``.
+
+    Server stores are made fresh by a namespace of their own: a key prefix on Redis
+    (``?prefix=``), a table of its own on PostgreSQL (``?table=``).
+    """
     if kind == "memory":
         return "memory://"
     if kind == "file":
         return f"file://{tmp_path / 'sessions'}"
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'sessions.db'}"
-    return server_url(kind)
+    url = server_url(kind)
+    namespace = secrets.token_hex(6)
+    separator = "&" if "?" in url else "?"
+    if kind == "postgres":
+        return f"{url}{separator}table=ws_test_{namespace}"
+    return f"{url}{separator}prefix=test-{namespace}"
 
 
 @pytest.fixture(params=ALL_STORES)

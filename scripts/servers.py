@@ -12,6 +12,7 @@ Everything started is recorded in DIR so that ``stop`` also works after a failur
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -150,10 +151,8 @@ def stop(base: Path) -> None:
             check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     for pidfile in base.glob("redis-*/redis.pid"):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
     shutil.rmtree(base, ignore_errors=True)
 
 

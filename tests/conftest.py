@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +63,6 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def any_store_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+def any_store_url(store_kind: str, tmp_path: Path) -> str:
     """A URL for a fresh store of every kind in turn."""
-    yield store_url(store_kind, tmp_path)
+    return store_url(store_kind, tmp_path)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import store_url
 from websession.stores import open_async_store, open_store
 from websession.testing import AsyncHarness, StoreConformance, StoreHarness, SyncHarness
-from tests.conftest import store_url
 
 
 @pytest.fixture(params=["sync", "async"])

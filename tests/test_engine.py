@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from websession import (
+    Changes,
     Op,
     Outcome,
     Session,
@@ -15,6 +16,7 @@ from websession import (
     SessionEngine,
     SetCookie,
 )
+from websession.core.session import CSRF_KEY, REVOKED_KEY
 from websession.core.signing import Verified
 from websession.core.tokens import hash_token
 from websession.integrations.saving import save
@@ -279,3 +281,25 @@ def test_verify_tries_each_cookie_of_the_name(clock: FakeClock) -> None:
     good = engine.cookie_value("T" * 43)
     verified = engine.verify(["session=forged", f"session={good}"])
     assert verified == Verified("T" * 43, stale=False)
+
+
+def test_revoked_record_is_never_served(browser: Browser) -> None:
+    browser.request(set_key("a", 1))
+    assert browser.cookie is not None
+    key = hash_token(browser.cookie.split(".")[0])
+    record = browser.store.load(key)
+    assert record is not None
+    browser.store.update(
+        key,
+        Changes(last_seen=record.last_seen, expires_at=record.expires_at, set={REVOKED_KEY: 1.0}),
+    )
+    seen: list[bool] = []
+    browser.request(lambda s: seen.append(s.is_new))
+    assert seen == [True]
+
+
+def test_regenerate_drops_the_csrf_secret(browser: Browser) -> None:
+    browser.request(lambda s: s.set_internal(CSRF_KEY, "old-secret"))
+    outcome = browser.request(lambda s: s.regenerate())
+    assert outcome.record is not None
+    assert CSRF_KEY not in outcome.record.data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from websession import Session, SessionDataError
+from websession.core.session import CSRF_KEY
 from websession.testing import make_record
 
 
@@ -136,3 +137,13 @@ def test_metadata_of_a_stored_session() -> None:
     assert session.expires_at is not None
     assert session.expires_at.timestamp() == pytest.approx(record.expires_at)
     assert Session().created_at is None
+
+
+def test_internal_values_live_under_reserved_keys() -> None:
+    session = Session()
+    session.set_internal(CSRF_KEY, "x")
+    assert session.get_internal(CSRF_KEY) == "x"
+    assert session.pop_internal(CSRF_KEY) == "x"
+    assert session.pop_internal(CSRF_KEY) is None
+    with pytest.raises(ValueError, match="internal"):
+        session.set_internal("plain", 1)

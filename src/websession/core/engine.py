@@ -20,8 +20,9 @@ Rules, in order, in ``finish``:
 * untouched but past the refresh threshold: TOUCH (new deadline, no data);
 * untouched: NOTHING, or only a re-signed cookie after a secret rotation.
 
-Expiry is enforced on read: a record past its idle or absolute deadline is never
-served, whatever the store still holds. Refresh never moves past the absolute deadline.
+Expiry is enforced on read: a record past its idle or absolute deadline, or marked
+revoked, is never served, whatever the store still holds. Refresh never moves past
+the absolute deadline.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
 from websession.core.jsondata import check_value, dumps
-from websession.core.session import Session
+from websession.core.session import CSRF_KEY, REVOKED_KEY, Session
 from websession.core.signing import Signer, Verified
 from websession.core.tokens import hash_token, new_token
 from websession.errors import SessionDataError
@@ -118,7 +119,11 @@ class SessionEngine:
         if verified is None or record is None:
             return Session()
         now = self._clock()
-        if now >= record.expires_at or now >= record.absolute_expires_at:
+        if (
+            now >= record.expires_at
+            or now >= record.absolute_expires_at
+            or REVOKED_KEY in record.data
+        ):
             return Session()
         return Session(
             record,
@@ -200,8 +205,11 @@ class SessionEngine:
             created, absolute = now, now + self._absolute
         else:
             created, absolute = base.created_at, base.absolute_expires_at
+        data = dict(session.data_view())
+        if base is not None:  # regenerated: a new CSRF secret goes with the new token
+            data.pop(CSRF_KEY, None)
         record = Record(
-            data=dict(session.data_view()),
+            data=data,
             created_at=created,
             last_seen=now,
             expires_at=min(now + self._idle, absolute),

@@ -11,13 +11,20 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from websession.core.jsondata import check_key, check_value, dumps
+from websession.core.jsondata import RESERVED_PREFIX, check_key, check_value, dumps
 from websession.types import JSONValue, Record, SessionKey
 
-__all__ = ["FLASH_KEY", "Session"]
+__all__ = ["CSRF_KEY", "DEVICE_KEY", "FLASH_KEY", "REVOKED_KEY", "Session"]
 
 FLASH_KEY = "_flashes"
 """Where flash messages live, as ``[category, message]`` pairs (Flask's own key)."""
+CSRF_KEY = RESERVED_PREFIX + "csrf"
+"""The session's CSRF secret; dropped when the session is regenerated."""
+REVOKED_KEY = RESERVED_PREFIX + "revoked"
+"""Set (to the revocation time) on a session that was logged out but is kept until its
+deadline, so a replay can be told apart from an unknown token. Never served."""
+DEVICE_KEY = RESERVED_PREFIX + "device"
+"""Device metadata recorded at login (IP address, user agent)."""
 
 _CONTAINERS = (dict, list)
 
@@ -119,6 +126,25 @@ class Session(MutableMapping[str, Any]):
         self._set.add(name)
         self._removed.discard(name)
         self._snapshots.pop(name, None)
+
+    # -- websession's own keys ------------------------------------------------------
+
+    def get_internal(self, name: str) -> Any:
+        """Return websession's own value ``name`` (a reserved key), or None."""
+        return self._data.get(_reserved(name))
+
+    def set_internal(self, name: str, value: Any) -> None:
+        """Set websession's own value ``name`` (a reserved key); tracked like any change."""
+        self._put(_reserved(name), value)
+
+    def pop_internal(self, name: str) -> Any:
+        """Remove and return websession's own value ``name`` (a reserved key), or None."""
+        name = _reserved(name)
+        if name not in self._data:
+            return None
+        value = self._data[name]
+        del self[name]
+        return value
 
     # -- session operations ------------------------------------------------------
 
@@ -244,6 +270,12 @@ class Session(MutableMapping[str, Any]):
     def data_view(self) -> dict[str, JSONValue]:
         """The underlying data dict, without marking the session accessed."""
         return self._data
+
+
+def _reserved(name: str) -> str:
+    if not name.startswith(RESERVED_PREFIX):
+        raise ValueError(f"internal session keys start with {RESERVED_PREFIX!r}, not {name!r}")
+    return name
 
 
 def _dumps_or_none(value: Any) -> bytes | None:

@@ -249,6 +249,12 @@ class Session(MutableMapping[str, Any]):
         """True if data or the user binding changed in this request."""
         return bool(self._set or self._removed or self._user_changed or self._mutated())
 
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        """Setting True (Flask's idiom) writes every key back at the end of the request."""
+        if value:
+            self._set.update(self._data)
+
     def _mutated(self) -> list[str]:
         data = self._data
         return [

@@ -1,0 +1,167 @@
+"""Flask integration: ``flask.session`` backed by a websession store, no event loop.
+
+    from websession.integrations.flask import init_app
+    init_app(app, store="sqlite:///sessions.db", config=SessionConfig.production(secret=...))
+
+``flask.session`` stays a plain mapping (``flask.flash`` works and shares its
+``_flashes`` format with the ASGI side); ``get_session()`` returns it typed, with
+``regenerate()``, ``destroy()`` and ``user_id``. The sync store is called directly. A
+store failure answers 503; records are the same as the ASGI middleware's, so a Flask
+app and an ASGI app with the same config and store share sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from flask import Flask, abort, g
+from flask import session as flask_session
+from flask.sessions import SessionInterface, SessionMixin
+from flask.wrappers import Request, Response
+
+from websession.config import SessionConfig
+from websession.core.engine import SessionEngine
+from websession.core.session import Session
+from websession.core.tokens import hash_token
+from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.integrations.saving import save
+from websession.stores import open_store
+from websession.stores.base import Store
+from websession.types import Clock, Record
+
+__all__ = ["FlaskSession", "WebsessionInterface", "get_session", "init_app"]
+
+logger = logging.getLogger("websession")
+
+_FAILED = "_websession_failure"
+
+
+class FlaskSession(Session, SessionMixin):
+    """A websession ``Session`` that Flask accepts as ``flask.session``."""
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        """True until the session exists in the store."""
+        return self.is_new
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser session (from the config)."""
+        return True
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        """Ignored: ``SessionConfig.permanent`` decides, for every session alike."""
+
+
+class WebsessionInterface(SessionInterface):
+    """Flask ``SessionInterface`` over a sync websession store."""
+
+    def __init__(
+        self,
+        store: str | Store,
+        config: SessionConfig,
+        *,
+        exclude_paths: tuple[str, ...] = (),
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = open_store(store) if isinstance(store, str) else store
+        self.engine = SessionEngine(config, clock)
+        self.exclude_paths = exclude_paths
+
+    def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
+        """Verify the cookie (no I/O if it is absent or forged), then one store read."""
+        if self.exclude_paths and request.path.startswith(self.exclude_paths):
+            return None
+        cookie = request.environ.get("HTTP_COOKIE")
+        verified = self.engine.verify([cookie] if cookie else [])
+        record: Record | None = None
+        if verified is not None:
+            try:
+                record = self.store.load(hash_token(verified.token))
+            except StoreError as exc:
+                _log("load", exc)
+                setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
+                return FlaskSession()
+        base = self.engine.open(verified, record)
+        session = FlaskSession(
+            base.record,
+            token=base.token,
+            key=base.key,
+            stale_signature=base.stale_signature,
+        )
+        return session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """One store write if the engine asks for one; 503 on a store failure."""
+        if not isinstance(session, FlaskSession) or g.get(_FAILED) is not None:
+            return
+        try:
+            cookie = save(self.store, self.engine.finish(session))
+        except (StoreError, SessionDataError) as exc:
+            _log("save", exc)
+            _replace_with_error(response, exc)
+            return
+        if cookie is not None:
+            response.headers.add("Set-Cookie", cookie.render())
+            response.headers["Cache-Control"] = "no-store"
+        if cookie is not None or session.accessed:
+            response.vary.add("Cookie")
+
+
+def _log(step: str, exc: WebsessionError) -> None:
+    cause = exc.__cause__
+    reason = f"{type(cause).__name__}: {cause}" if cause is not None else ""
+    logger.error("websession %s failed: %s %s", step, exc, reason)
+
+
+def _replace_with_error(response: Response, exc: WebsessionError) -> None:
+    if isinstance(exc, StoreError):
+        message = "The session store is unavailable. Please try again shortly."
+        response.headers["Retry-After"] = "1"
+    else:
+        message = "The session could not be saved."
+    response.status_code = exc.status
+    response.set_data(message)
+    response.mimetype = "text/plain"
+    response.headers.remove("Set-Cookie")
+    response.headers["Cache-Control"] = "no-store"
+
+
+def init_app(
+    app: Flask,
+    store: str | Store = "sqlite:///sessions.db",
+    config: SessionConfig | None = None,
+    *,
+    exclude_paths: tuple[str, ...] = (),
+    clock: Clock = time.time,
+) -> WebsessionInterface:
+    """Install websession as ``app.session_interface``; return the interface.
+
+    ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
+    """
+    interface = WebsessionInterface(
+        store,
+        config if config is not None else SessionConfig.from_env(os.environ),
+        exclude_paths=exclude_paths,
+        clock=clock,
+    )
+    app.session_interface = interface
+
+    def refuse_if_the_store_failed() -> None:
+        if g.get(_FAILED) is not None:
+            abort(503, description="The session store is unavailable. Please try again shortly.")
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_if_the_store_failed)
+    return interface
+
+
+def get_session() -> FlaskSession:
+    """Return ``flask.session`` as a websession ``FlaskSession``."""
+    session: Any = flask_session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(session, FlaskSession):
+        raise RuntimeError("flask.session is not a websession session: call init_app(app)")
+    return session

@@ -1,0 +1,127 @@
+"""What only the embedded stores do: URLs, files on disk, SQLite pragmas, memory purge."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from websession import ConfigError, StoreError, open_async_store, open_store
+from websession.stores import AsyncAdapter, FileStore, MemoryStore, SQLiteStore
+from websession.testing import FakeClock, make_record, new_key
+
+
+def test_sqlite_url_with_three_slashes_is_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///relative.db")
+    assert isinstance(store, SQLiteStore)
+    assert store.path == "relative.db"
+    store.close()
+    assert (tmp_path / "relative.db").exists()
+
+
+def test_sqlite_url_with_four_slashes_is_absolute(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'abs.db'}")
+    assert isinstance(store, SQLiteStore)
+    assert store.path == str(tmp_path / "abs.db")
+    store.close()
+
+
+def test_sqlite_without_path_is_in_memory() -> None:
+    store = open_store("sqlite://")
+    assert isinstance(store, SQLiteStore)
+    assert store.path == ":memory:"
+    store.close()
+
+
+def test_sqlite_uses_wal_and_keys_rows_by_hash(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT key FROM websession_sessions").fetchall() == [(key,)]
+
+
+def test_sqlite_store_is_shared_across_connections(tmp_path: Path) -> None:
+    one, two = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    one.create(key, make_record({"a": 1}))
+    loaded = two.load(key)
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+    one.close()
+    two.close()
+
+
+def test_sqlite_on_an_unusable_path_raises_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError):
+        SQLiteStore(blocker / "sessions.db")
+
+
+def test_file_store_names_files_by_the_hash_and_writes_atomically(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    key = new_key()
+    store.create(key, make_record({"a": 1}, user_id="u"))
+    assert (tmp_path / "sessions" / key[:2] / f"{key}.json").exists()
+    assert not list(tmp_path.glob("sessions/*/.tmp-*"))
+    store.close()
+
+
+def test_file_store_reports_a_corrupt_record(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    (tmp_path / "sessions" / key[:2] / f"{key}.json").write_text("{not json")
+    with pytest.raises(StoreError, match="corrupt"):
+        store.load(key)
+    store.close()
+
+
+def test_file_store_in_an_unusable_directory_raises_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError):
+        FileStore(blocker)
+
+
+def test_memory_store_purges_expired_records_as_it_goes() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    for _ in range(300):
+        store.create(new_key(), make_record({}, now=clock(), idle=60))
+    clock.advance(120)
+    for _ in range(256):
+        store.create(new_key(), make_record({}, now=clock(), idle=60))
+    assert len(store) < 556
+
+
+def test_async_store_of_a_file_url_runs_in_threads(tmp_path: Path) -> None:
+    store = open_async_store(f"file://{tmp_path}")
+    sqlite = open_async_store("sqlite://")
+    assert isinstance(store, AsyncAdapter)
+    assert isinstance(sqlite, AsyncAdapter)
+    assert store.threaded
+    assert not sqlite.threaded
+    store.sync.close()
+    sqlite.sync.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense", "looks like"),
+        ("ftp://host/x", "unknown session store scheme"),
+        ("file://", "needs a directory"),
+    ],
+)
+def test_bad_store_urls_say_what_to_do(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        open_store(url)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Lint and type-check: ruff (format + lint) and mypy --strict on src and tests.
+# Lint and type-check: ruff (format + lint) and mypy --strict (paths in pyproject.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh dev
-.venv/bin/ruff format --check src tests bench scripts
-.venv/bin/ruff check src tests bench scripts
+paths=(src tests scripts)
+[ -d bench ] && paths+=(bench)
+.venv/bin/ruff format --check "${paths[@]}"
+.venv/bin/ruff check "${paths[@]}"
 .venv/bin/mypy

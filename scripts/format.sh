@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh dev
-.venv/bin/ruff format src tests bench scripts
-.venv/bin/ruff check --fix src tests bench scripts
+.venv/bin/ruff format src tests scripts $( [ -d bench ] && echo bench )
+.venv/bin/ruff check --fix src tests scripts $( [ -d bench ] && echo bench )

@@ -33,6 +33,21 @@ def free_port() -> int:
         return port
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((LOOPBACK, port + 10000))
+            except OSError:
+                continue
+        return port
+    raise SystemExit("servers: no free port pair for a Redis Cluster node")
+
+
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +121,11 @@ def start(base: Path) -> None:
         start_redis(base, redis_port, cluster=False)
         exports["WEBSESSION_TEST_REDIS_URL"] = f"redis://{LOOPBACK}:{redis_port}/0"
 
-        cluster_ports = [free_port() for _ in range(3)]
+        cluster_ports: list[int] = []
+        while len(cluster_ports) < 3:
+            port = free_cluster_port()
+            if port not in cluster_ports:
+                cluster_ports.append(port)
         for port in cluster_ports:
             start_redis(base, port, cluster=True)
         subprocess.run(

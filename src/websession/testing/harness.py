@@ -101,7 +101,11 @@ class AsyncHarness(StoreHarness):
         async def make() -> AsyncStore:
             return factory()
 
-        self.store = self._runner.run(make())
+        try:
+            self.store = self._runner.run(make())
+        except BaseException:
+            self._runner.close()
+            raise
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run a coroutine on the harness's loop."""

@@ -1,1 +1,1 @@
-"""The demo app: a visit counter, login, flash messages and logout."""
+"""The demo app: accounts with passwords, active devices, a visit counter and flash messages."""

@@ -84,23 +84,18 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """Return the argon2id hash (PHC string) of ``password``. Blocking."""
-        with self._slots:
-            return self._hasher.hash(normalize_password(password))
+        return self._hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
         """True if ``password`` matches ``password_hash``. Blocking.
 
         A malformed stored hash never matches (it fails closed).
         """
-        with self._slots:
-            try:
-                return self._hasher.verify(password_hash, normalize_password(password))
-            except (VerificationError, InvalidHashError):
-                return False
+        return self._verify(password_hash, password)
 
     def verify_dummy(self, password: str) -> bool:
         """Do the work of ``verify`` against a hash of no one's password; False."""
-        self.verify(self._dummy_hash(), password)
+        self._verify(self._dummy_hash(), password)
         return False
 
     def needs_rehash(self, password_hash: str) -> bool:
@@ -110,8 +105,19 @@ class PasswordHasher:
         except (InvalidHashError, ValueError):
             return True
 
+    def _hash(self, password: str) -> str:
+        with self._slots:
+            return self._hasher.hash(normalize_password(password))
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        with self._slots:
+            try:
+                return self._hasher.verify(password_hash, normalize_password(password))
+            except (VerificationError, InvalidHashError):
+                return False
+
     def _dummy_hash(self) -> str:
         with self._dummy_lock:
             if self._dummy is None:
-                self._dummy = self.hash(_DUMMY_PASSWORD)
+                self._dummy = self._hash(_DUMMY_PASSWORD)
             return self._dummy

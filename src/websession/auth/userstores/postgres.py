@@ -138,8 +138,12 @@ def _insert_values(user: User) -> tuple[object, ...]:
     )
 
 
-def _store_error(exc: BaseException) -> StoreError:
+def _store_error(
+    exc: BaseException, pool: ConnectionPool[Any] | AsyncConnectionPool[Any]
+) -> StoreError:
     if isinstance(exc, PoolTimeout):
+        if pool.get_stats().get("connections_errors", 0):  # it could not connect at all
+            return StoreUnavailable("cannot reach the PostgreSQL user database")
         return StoreTimeout("no PostgreSQL connection became free in time")
     if isinstance(exc, psycopg.OperationalError):
         return StoreUnavailable("cannot reach the PostgreSQL user database")
@@ -178,7 +182,7 @@ class PostgresUserStore:
             with self._pool.connection() as conn:
                 yield conn
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc) from exc
+            raise _store_error(exc, self._pool) from exc
 
     def _prepare(self) -> None:
         with self._lock:
@@ -270,7 +274,7 @@ class AsyncPostgresUserStore:
                 cursor = await conn.execute(query, params)
                 return _row_user(await cursor.fetchone())
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc) from exc
+            raise _store_error(exc, self._pool) from exc
 
     async def _count(self, query: sql.Composed, params: tuple[object, ...]) -> bool:
         try:
@@ -280,7 +284,7 @@ class AsyncPostgresUserStore:
                 cursor = await conn.execute(query, params)
                 return cursor.rowcount == 1
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc) from exc
+            raise _store_error(exc, self._pool) from exc
 
     async def get(self, user_id: str) -> User | None:
         """See ``UserStore.get``."""

@@ -67,3 +67,19 @@ def test_demo_says_it_generated_a_development_secret(
     process.terminate()
     output, _ = process.communicate(timeout=10)
     assert "generated a development secret" in output
+
+
+def test_demo_accounts_work_with_no_configuration(
+    demo: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    base, _ = demo
+    form = {"username": "alice", "password": "correct horse battery"}
+    with httpx.Client(base_url=base, follow_redirects=True) as laptop:
+        page = laptop.post("/register", data=form)
+        assert re.search(r'id="user">alice<', page.text)
+    with httpx.Client(base_url=base, follow_redirects=True) as phone:
+        page = phone.post("/login", data=form)
+        assert re.search(r'id="user">alice<', page.text)
+        devices = phone.get("/devices")
+        assert devices.text.count('class="device"') == 2
+    assert (tmp_path / "demo-users.db").exists()  # users live beside the sessions

@@ -194,7 +194,9 @@ async def logout(request: Request) -> Response:
 async def logout_everywhere(request: Request) -> Response:
     """Revoke every session of the user, this one included."""
     revoked = await _web(request).logout(request, everywhere=True)
-    get_session(request).flash(f"You have been logged out everywhere ({revoked} sessions).")
+    get_session(request).flash(
+        f"You have been logged out everywhere ({revoked} session{'' if revoked == 1 else 's'})."
+    )
     return _redirect("/")
 
 
@@ -285,7 +287,8 @@ async def change_password(request: Request) -> Response:
     except AuthError as exc:
         session.flash(exc.message, "error")
         return _redirect("/password")
-    session.flash(f"Your password was changed; {revoked} other sessions were signed out.")
+    others = f"{revoked} other session{' was' if revoked == 1 else 's were'}"
+    session.flash(f"Your password was changed; {others} signed out.")
     return _redirect("/")
 
 

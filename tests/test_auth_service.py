@@ -45,7 +45,7 @@ from websession.auth.testing import AsyncAuthHarness, AuthHarness, SyncAuthHarne
 from websession.core.session import CSRF_KEY, DEVICE_KEY, REVOKED_KEY, Session
 from websession.core.tokens import hash_token
 from websession.testing import FakeClock
-from websession.types import SessionKey
+from websession.types import Record, SessionKey
 
 PASSWORD = "correct horse battery"
 SESSION_CONFIG = SessionConfig(
@@ -122,6 +122,22 @@ def sign_in(
 
 def key_of(cookie: str) -> SessionKey:
     return hash_token(cookie.split(".")[0])
+
+
+def respond(h: AuthHarness, session: Session) -> str:
+    """Finish a request that must set a session cookie; return its value."""
+    cookie = h.respond(session)
+    assert cookie is not None
+    return cookie.value
+
+
+def login_over(h: AuthHarness, cookie: str, name: str) -> Record:
+    """Log in from the session ``cookie`` names; return the new session's record."""
+    session = h.request(cookie)
+    h.call("login", session, name, PASSWORD)
+    record = h.load(key_of(respond(h, session)))
+    assert record is not None
+    return record
 
 
 def authenticate(h: AuthHarness, credential: str | Session) -> AuthenticatedSession:
@@ -215,14 +231,7 @@ def test_login_drops_websessions_own_keys_of_the_old_session(h: AuthHarness) -> 
     session = h.request()
     session.set_internal(CSRF_KEY, "old-csrf-secret")
     session["theme"] = "dark"
-    cookie = h.respond(session)
-    assert cookie is not None
-    session = h.request(cookie.value)
-    h.call("login", session, "alice", PASSWORD)
-    new = h.respond(session)
-    assert new is not None
-    record = h.load(key_of(new.value))
-    assert record is not None
+    record = login_over(h, respond(h, session), "alice")
     assert CSRF_KEY not in record.data
     assert record.data["theme"] == "dark"
 
@@ -232,14 +241,7 @@ def test_login_as_another_user_drops_the_previous_users_data(h: AuthHarness) -> 
     register(h, "bob")
     session = h.request(sign_in(h, "alice"))
     session["alice-only"] = True
-    cookie = h.respond(session)
-    assert cookie is not None
-    session = h.request(cookie.value)
-    h.call("login", session, "bob", PASSWORD)
-    new = h.respond(session)
-    assert new is not None
-    record = h.load(key_of(new.value))
-    assert record is not None
+    record = login_over(h, respond(h, session), "bob")
     assert "alice-only" not in record.data
 
 
@@ -247,15 +249,9 @@ def test_login_starts_a_new_absolute_lifetime(h: AuthHarness, clock: FakeClock) 
     register(h)
     session = h.request()
     session["visits"] = 1
-    cookie = h.respond(session)
-    assert cookie is not None
+    cookie = respond(h, session)
     clock.advance(timedelta(minutes=20))
-    session = h.request(cookie.value)
-    h.call("login", session, "alice", PASSWORD)
-    new = h.respond(session)
-    assert new is not None
-    record = h.load(key_of(new.value))
-    assert record is not None
+    record = login_over(h, cookie, "alice")
     assert record.created_at == clock.now
     assert record.absolute_expires_at == clock.now + 2 * 3600
 

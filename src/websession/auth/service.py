@@ -401,45 +401,39 @@ def _session_key(keep: Session | SessionKey | None) -> SessionKey | None:
     return keep
 
 
-class AsyncAuth:
-    """The auth service for async code (ASGI apps).
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """A store the service opened from a URL, and so closes."""
 
-    ``sessions`` is the session store (an ``AsyncStore`` or a URL), normally the one
-    the session middleware uses; ``users`` is the user store (an ``AsyncUserStore`` or a
-    URL, see ``websession.auth.userstores``). ``session_config`` must be the
-    middleware's, so tokens and deadlines agree. ``config`` defaults to
-    ``AuthConfig.production()``. Stores given as URLs are closed by ``close()``.
-    """
+    store: Any
+
+
+class _Service:
+    """What ``AsyncAuth`` and ``Auth`` share: configuration, rules and stores."""
 
     def __init__(
         self,
-        sessions: AsyncStore | str,
-        users: AsyncUserStore | str,
-        *,
+        sessions: Any,
+        users: Any,
         session_config: SessionConfig,
-        config: AuthConfig | None = None,
-        clock: Clock = time.time,
+        config: AuthConfig | None,
+        clock: Clock,
     ) -> None:
         self.config = config if config is not None else AuthConfig.production()
+        """The auth settings (``AuthConfig.production()`` unless given)."""
         self.session_config = session_config
+        """The session middleware's settings: tokens and deadlines agree with it."""
         self.clock = clock
         """The service's clock (Unix seconds)."""
         self._plans = _Plans(self.config, session_config, clock)
-        self._owned: list[Any] = []
-        if isinstance(sessions, str):
-            sessions = open_async_store(sessions)
-            self._owned.append(sessions)
-        if isinstance(users, str):
-            users = open_async_user_store(users)
-            self._owned.append(users)
-        self.sessions: AsyncStore = sessions
-        self.users: AsyncUserStore = users
+        self._owned = [s.store for s in (sessions, users) if isinstance(s, _Opened)]
+        self.sessions = sessions.store if isinstance(sessions, _Opened) else sessions
+        self.users = users.store if isinstance(users, _Opened) else users
         self._targets: dict[Target, Any] = {
-            "sessions": sessions,
-            "users": users,
+            "sessions": self.sessions,
+            "users": self.users,
             "hasher": self._plans.hasher,
         }
-        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -450,6 +444,40 @@ class AsyncAuth:
     def limiter(self) -> RateLimiter:
         """The failed-login limiter (its state is in the session store)."""
         return self._plans.limiter
+
+
+class AsyncAuth(_Service):
+    """The auth service for async code (ASGI apps).
+
+    ``sessions`` is the session store (an ``AsyncStore`` or a URL), normally the one
+    the session middleware uses; ``users`` is the user store (an ``AsyncUserStore`` or a
+    URL, see ``websession.auth.userstores``). ``session_config`` must be the
+    middleware's, so tokens and deadlines agree. ``config`` defaults to
+    ``AuthConfig.production()``. Stores given as URLs are closed by ``close()``.
+    """
+
+    sessions: AsyncStore
+    """The session store (revocations and failed-login counts live here too)."""
+    users: AsyncUserStore
+    """The user store."""
+
+    def __init__(
+        self,
+        sessions: AsyncStore | str,
+        users: AsyncUserStore | str,
+        *,
+        session_config: SessionConfig,
+        config: AuthConfig | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(
+            sessions if not isinstance(sessions, str) else _Opened(open_async_store(sessions)),
+            users if not isinstance(users, str) else _Opened(open_async_user_store(users)),
+            session_config,
+            config,
+            clock,
+        )
+        self._executor: ThreadPoolExecutor | None = None
 
     async def _run(self, plan: Plan[Any]) -> Any:
         if self._executor is None:
@@ -612,12 +640,17 @@ class AsyncAuth:
             self._executor = None
 
 
-class Auth:
+class Auth(_Service):
     """The auth service for sync code (WSGI apps, scripts): ``AsyncAuth``'s twin.
 
     Same arguments with a ``Store`` and a ``UserStore`` (or URLs), same methods, same
     rules; see ``AsyncAuth`` for each method's contract.
     """
+
+    sessions: Store
+    """The session store (revocations and failed-login counts live here too)."""
+    users: UserStore
+    """The user store."""
 
     def __init__(
         self,
@@ -628,35 +661,13 @@ class Auth:
         config: AuthConfig | None = None,
         clock: Clock = time.time,
     ) -> None:
-        self.config = config if config is not None else AuthConfig.production()
-        self.session_config = session_config
-        self.clock = clock
-        """The service's clock (Unix seconds)."""
-        self._plans = _Plans(self.config, session_config, clock)
-        self._owned: list[Any] = []
-        if isinstance(sessions, str):
-            sessions = open_store(sessions)
-            self._owned.append(sessions)
-        if isinstance(users, str):
-            users = open_user_store(users)
-            self._owned.append(users)
-        self.sessions: Store = sessions
-        self.users: UserStore = users
-        self._targets: dict[Target, Any] = {
-            "sessions": sessions,
-            "users": users,
-            "hasher": self._plans.hasher,
-        }
-
-    @property
-    def hasher(self) -> PasswordHasher:
-        """The password hasher (argon2id with ``config``'s parameters)."""
-        return self._plans.hasher
-
-    @property
-    def limiter(self) -> RateLimiter:
-        """The failed-login limiter (its state is in the session store)."""
-        return self._plans.limiter
+        super().__init__(
+            sessions if not isinstance(sessions, str) else _Opened(open_store(sessions)),
+            users if not isinstance(users, str) else _Opened(open_user_store(users)),
+            session_config,
+            config,
+            clock,
+        )
 
     def _run(self, plan: Plan[Any]) -> Any:
         return run_sync(plan, self._targets)

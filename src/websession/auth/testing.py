@@ -123,17 +123,18 @@ class SyncUserHarness(UserHarness):
             return list(pool.map(self.store.create, users))
 
 
-class AsyncUserHarness(UserHarness):
-    """Drives an ``AsyncUserStore`` made by ``factory`` on a private event loop."""
+class _OwnLoop:
+    """A private event loop that builds an async object and runs its coroutines."""
 
-    def __init__(self, factory: Callable[[], AsyncUserStore]) -> None:
+    def __init__(self) -> None:
         self._runner = asyncio.Runner()
 
-        async def make() -> AsyncUserStore:
+    def _build(self, factory: Callable[[], T]) -> T:
+        async def make() -> T:
             return factory()
 
         try:
-            self.store = self._runner.run(make())
+            return self._runner.run(make())
         except BaseException:
             self._runner.close()
             raise
@@ -145,6 +146,14 @@ class AsyncUserHarness(UserHarness):
             return await awaitable
 
         return self._runner.run(wrap())
+
+
+class AsyncUserHarness(_OwnLoop, UserHarness):
+    """Drives an ``AsyncUserStore`` made by ``factory`` on a private event loop."""
+
+    def __init__(self, factory: Callable[[], AsyncUserStore]) -> None:
+        super().__init__()
+        self.store = self._build(factory)
 
     def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.run(getattr(self.store, method)(*args, **kwargs))
@@ -346,31 +355,15 @@ class SyncAuthHarness(AuthHarness):
         self.auth.close()
 
 
-class AsyncAuthHarness(AuthHarness):
+class AsyncAuthHarness(_OwnLoop, AuthHarness):
     """Drives an ``AsyncAuth`` made by ``factory`` on a private event loop."""
 
     name = "async"
 
     def __init__(self, factory: Callable[[], AsyncAuth]) -> None:
-        self._runner = asyncio.Runner()
-
-        async def make() -> AsyncAuth:
-            return factory()
-
-        try:
-            self.auth = self._runner.run(make())
-        except BaseException:
-            self._runner.close()
-            raise
+        super().__init__()
+        self.auth = self._build(factory)
         self.engine = SessionEngine(self.auth.session_config, self.auth.clock)
-
-    def run(self, awaitable: Awaitable[T]) -> T:
-        """Run a coroutine on the harness's loop."""
-
-        async def wrap() -> T:
-            return await awaitable
-
-        return self._runner.run(wrap())
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Await a service method."""

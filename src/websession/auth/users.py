@@ -28,6 +28,7 @@ __all__ = [
     "UserStore",
     "check_username",
     "new_user_id",
+    "user_row",
     "username_key",
 ]
 
@@ -49,6 +50,19 @@ class User:
     def username_key(self) -> str:
         """The unique, case-insensitive form of the username."""
         return username_key(self.username)
+
+
+def user_row(user: User) -> tuple[str, str, str, str, float, float]:
+    """The columns a table stores for ``user``: id, username, username_key,
+    password_hash, created_at, password_changed_at."""
+    return (
+        user.id,
+        user.username,
+        user.username_key,
+        user.password_hash,
+        user.created_at,
+        user.password_changed_at,
+    )
 
 
 def new_user_id() -> str:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from websession.auth.users import User, username_key
+from websession.auth.users import User, user_row, username_key
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 
 try:
@@ -127,17 +127,6 @@ def _row_user(row: Any) -> User | None:
     return None if row is None else User(row[0], row[1], row[2], float(row[3]), float(row[4]))
 
 
-def _insert_values(user: User) -> tuple[object, ...]:
-    return (
-        user.id,
-        user.username,
-        user.username_key,
-        user.password_hash,
-        user.created_at,
-        user.password_changed_at,
-    )
-
-
 def _store_error(
     exc: BaseException, pool: ConnectionPool[Any] | AsyncConnectionPool[Any]
 ) -> StoreError:
@@ -214,7 +203,7 @@ class PostgresUserStore:
 
     def create(self, user: User) -> bool:
         """See ``UserStore.create``: INSERT ... ON CONFLICT DO NOTHING."""
-        return self._count(self._queries.create, _insert_values(user))
+        return self._count(self._queries.create, user_row(user))
 
     def set_password(
         self, user_id: str, *, old_hash: str, new_hash: str, changed_at: float
@@ -296,7 +285,7 @@ class AsyncPostgresUserStore:
 
     async def create(self, user: User) -> bool:
         """See ``UserStore.create``: INSERT ... ON CONFLICT DO NOTHING."""
-        return await self._count(self._queries.create, _insert_values(user))
+        return await self._count(self._queries.create, user_row(user))
 
     async def set_password(
         self, user_id: str, *, old_hash: str, new_hash: str, changed_at: float

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from websession.auth.users import User, username_key
+from websession.auth.users import User, user_row, username_key
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 
 __all__ = ["SQLiteUserStore"]
@@ -99,14 +99,7 @@ class SQLiteUserStore:
 
     def create(self, user: User) -> bool:
         """See ``UserStore.create``: INSERT OR IGNORE on both unique columns."""
-        values = (
-            user.id,
-            user.username,
-            user.username_key,
-            user.password_hash,
-            user.created_at,
-            user.password_changed_at,
-        )
+        values = user_row(user)
         return self._call(
             lambda db: (
                 db.execute(

@@ -67,6 +67,10 @@ def build(auth: AsyncAuth, clock: FakeClock) -> Starlette:
         assert first is second is request.state.user
         return JSONResponse({"user": first.username})
 
+    @web.login_required
+    async def logout_me(request: Request) -> Response:
+        return JSONResponse({})
+
     @web.require_recent_auth(timedelta(minutes=5))
     async def sensitive(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -86,6 +90,7 @@ def build(auth: AsyncAuth, clock: FakeClock) -> Starlette:
         routes=[
             Route("/api/login", login, methods=["POST"]),
             Route("/me", me),
+            Route("/logout-me", logout_me, methods=["POST"]),
             Route("/sensitive", sensitive),
             Route("/logout", logout, methods=["POST"]),
             Route("/remember", remember),
@@ -179,6 +184,14 @@ async def test_login_required_redirects_html_clients_with_a_flash(
     assert unquote(location.split("next=", 1)[1]) == "/me?tab=1"
     page = await client.get(location)
     assert page.json() == {"flashes": [["error", "Please log in to continue."]]}
+
+
+async def test_a_refused_post_sends_a_browser_to_log_in_without_next(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/logout-me", headers=HTML)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
 
 
 async def test_an_anonymous_session_is_authentication_required(

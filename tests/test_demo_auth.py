@@ -167,6 +167,13 @@ async def test_a_protected_page_sends_to_login_and_back(app: Starlette) -> None:
     assert page.url.path == "/devices"
 
 
+async def test_a_failed_login_keeps_where_to_return(app: Starlette) -> None:
+    await register(browser(app, "laptop"))
+    page = await login(browser(app, "phone"), password="wrong", next_path="/devices?tab=a&b=1")
+    assert page.url.path == "/login"
+    assert page.url.params["next"] == "/devices?tab=a&b=1"
+
+
 async def test_login_never_redirects_off_site(app: Starlette) -> None:
     await register(browser(app, "laptop"))
     page = await login(browser(app, "phone"), next_path="//evil.example/")

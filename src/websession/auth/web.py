@@ -14,11 +14,12 @@ For apps on ``websession.SessionMiddleware`` and an ``AsyncAuth``::
 
 A request that is not signed in is answered 401 with a JSON body
 (``{"error": {"code": ..., "message": ...}}``) when the client did not ask for HTML,
-and with a redirect (303) to ``AuthConfig.login_path?next=<path>`` and a flash message
-when it did (``Accept: text/html``, as browsers send). The code says why: no session
-(``authentication_required``), or, when the browser sent a cookie the middleware could
-not serve, ``session_expired``, ``session_revoked`` or ``invalid_session``; a login too
-old for a sensitive action is ``reauthentication_required``.
+and with a redirect (303) to ``AuthConfig.login_path?next=<path>`` (``next`` only for
+GET and HEAD) and a flash message when it did (``Accept: text/html``, as browsers
+send). The code says why: no session (``authentication_required``), or, when the
+browser sent a cookie the middleware could not serve, ``session_expired``,
+``session_revoked`` or ``invalid_session``; a login too old for a sensitive action is
+``reauthentication_required``.
 
 The user is loaded from the user store once per request (``request.state.user``), so a
 deleted user loses access at once. Needs Starlette (the ``demo`` extra, or FastAPI).
@@ -163,8 +164,10 @@ class WebAuth:
         elif wants_html(request) and exc.status == 401:
             assert isinstance(exc, AuthError)  # noqa: S101 - every 401 here is an AuthError
             get_session(request).flash(exc.message, "error")
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            location = f"{self.config.login_path}?next={quote(target, safe='/')}"
+            location = self.config.login_path
+            if request.method in ("GET", "HEAD"):  # come back here after logging in
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                location += f"?next={quote(target, safe='/')}"
             return RedirectResponse(location, status_code=303, headers=headers)
         return JSONResponse(error_json(exc), status_code=exc.status, headers=headers)
 

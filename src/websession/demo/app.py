@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -178,7 +179,7 @@ async def login(request: Request) -> Response:
         )
     except AuthError as exc:
         session.flash(exc.message, "error")
-        query = f"?next={next_path}" if next_path != "/" else ""
+        query = f"?next={quote(next_path, safe='/')}" if next_path != "/" else ""
         return _redirect(f"/login{query}")
     session.flash(f"Welcome back, {user.username}!")
     return _redirect(next_path)

@@ -28,7 +28,7 @@ from websession.auth.userstores import (
 from websession.errors import ConfigError, StoreError, StoreUnavailable
 
 USER_STORES = ["memory", "sqlite", "postgres"]
-SESSION_STORES = ["memory", "sqlite", "redis", "postgres"]
+SESSION_STORES = ["memory", "file", "sqlite", "redis", "postgres"]
 
 
 def user_store_url(kind: str, tmp_path: Path) -> str:

@@ -79,8 +79,11 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """Now, in whole seconds (so datetimes round-trip exactly)."""
-    return FakeClock(float(math.floor(time.time())))
+    """The start of the next failure window, in whole seconds (datetimes round-trip
+    exactly). Redis expires records on the real clock: a window that starts ahead of
+    real time cannot end, in real time, while the test counts failures in it."""
+    window = AUTH_CONFIG.failure_window.total_seconds()
+    return FakeClock(float(math.ceil(time.time() / window) * window))
 
 
 def make_harness(

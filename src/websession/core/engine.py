@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
 from websession.core.jsondata import check_value, dumps
-from websession.core.session import CSRF_KEY, REVOKED_KEY, Session
+from websession.core.session import REVOKED_KEY, Session
 from websession.core.signing import Signer, Verified
 from websession.core.tokens import hash_token, new_token
 from websession.errors import SessionDataError
@@ -205,9 +205,7 @@ class SessionEngine:
             created, absolute = now, now + self._absolute
         else:
             created, absolute = base.created_at, base.absolute_expires_at
-        data = dict(session.data_view())
-        if base is not None:  # regenerated: a new CSRF secret goes with the new token
-            data.pop(CSRF_KEY, None)
+        data = dict(session.data_view())  # regenerate() already dropped the CSRF secret
         record = Record(
             data=data,
             created_at=created,

@@ -152,9 +152,12 @@ class Session(MutableMapping[str, Any]):
         """Give the session a new token at the end of this request, keeping its data.
 
         Call it on login and on any privilege change; the old token stops working at
-        once (session fixation defence).
+        once (session fixation defence). The CSRF secret is dropped at once, so a
+        token asked for after this call belongs to the new session.
         """
         self._regenerate = True
+        if CSRF_KEY in self._data:
+            del self[CSRF_KEY]
 
     def destroy(self) -> None:
         """Delete the session server-side and expire the cookie.

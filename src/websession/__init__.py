@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie
+from websession.core.csrf import CSRFError
 from websession.core.engine import Op, Outcome, SessionEngine
 from websession.core.session import Session
 from websession.errors import (
@@ -22,11 +23,14 @@ from websession.errors import (
     WebsessionError,
 )
 from websession.integrations.asgi import SessionMiddleware, get_session
+from websession.integrations.csrf import CSRFMiddleware, csrf_input, csrf_meta, csrf_token
 from websession.stores import AsyncStore, Store, open_async_store, open_store
 from websession.types import Changes, Record, SessionKey
 
 __all__ = [
     "AsyncStore",
+    "CSRFError",
+    "CSRFMiddleware",
     "Changes",
     "ConfigError",
     "Op",
@@ -45,6 +49,9 @@ __all__ = [
     "StoreTimeout",
     "StoreUnavailable",
     "WebsessionError",
+    "csrf_input",
+    "csrf_meta",
+    "csrf_token",
     "get_session",
     "open_async_store",
     "open_store",

@@ -1,0 +1,193 @@
+"""Store operations per request, counted where they happen, not assumed.
+
+* Redis: a MONITOR connection lists every command the server ran, with ``[0 lua]`` for
+  commands run inside a Lua script; ``INFO commandstats`` deltas cross-check the totals.
+  Operations per request are the commands clients sent (round trips: a pipelined batch
+  counts each command); script-inner commands are shown apart.
+* PostgreSQL: ``pg_stat_database`` ``xact_commit + xact_rollback`` deltas (there is no
+  pg_stat_statements here), after waiting for idle backends to flush their statistics,
+  less the observer's own transactions measured with no requests.
+* SQLite: statements seen by ``sqlite3``'s trace callback on the store's connection.
+* In-process stores (websession memory, starsessions memory): calls of the store's
+  methods.
+"""
+
+from __future__ import annotations
+
+import collections
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+_IGNORED = {"info", "echo", "monitor", "ping", "client", "hello", "select", "script"}
+
+
+@dataclass
+class OpCount:
+    """Operations per request of one (subject, case)."""
+
+    per_request: float
+    """Client operations (Redis commands, SQL transactions or statements, store calls)."""
+    unit: str
+    detail: str
+
+
+Run = Callable[[], Awaitable[None]]
+
+
+def _per(counts: dict[str, int], n: int) -> str:
+    return ", ".join(f"{name} {value / n:g}" for name, value in sorted(counts.items())) or "none"
+
+
+class RedisCounter:
+    """Counts the commands a Redis server runs while ``count`` drives requests."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self.client = redis.Redis(host=self.address[0], port=self.address[1])
+
+    def _commandstats(self) -> dict[str, int]:
+        stats: dict[str, Any] = self.client.info("commandstats")
+        return {
+            name.removeprefix("cmdstat_"): int(value["calls"])
+            for name, value in stats.items()
+            if name.removeprefix("cmdstat_").split("|")[0] not in _IGNORED
+        }
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run`` (``n`` requests) under MONITOR; commands per request."""
+        before = self._commandstats()
+        sentinel = f"bench-end-{uuid.uuid4().hex}"
+        with socket.create_connection(self.address, timeout=10) as monitor:
+            monitor.sendall(b"MONITOR\r\n")
+            reader = monitor.makefile("rb")
+            if reader.readline().strip() != b"+OK":
+                raise RuntimeError("Redis refused MONITOR")
+            await run()
+            self.client.echo(sentinel)
+            outer: collections.Counter[str] = collections.Counter()
+            inner: collections.Counter[str] = collections.Counter()
+            while True:
+                line = reader.readline().decode("utf-8", "replace")
+                if not line:
+                    raise RuntimeError("MONITOR closed before the sentinel")
+                if sentinel in line:
+                    break
+                source = line[line.index("[") + 1 : line.index("]")]
+                command = line.split('"', 2)[1].lower()
+                if command in _IGNORED:
+                    continue
+                (inner if source.endswith(" lua") else outer)[command] += 1
+        after = self._commandstats()
+        total = sum(after.values()) - sum(before.values())
+        seen = sum(outer.values()) + sum(inner.values())
+        if total != seen:
+            raise RuntimeError(f"Redis commandstats counted {total} commands, MONITOR {seen}")
+        detail = _per(dict(outer), n)
+        if inner:
+            detail += f" (inside scripts: {_per(dict(inner), n)})"
+        return OpCount(sum(outer.values()) / n, "commands", detail)
+
+    def close(self) -> None:
+        """Close the observer's connection."""
+        self.client.close()
+
+
+class PostgresCounter:
+    """Counts committed and rolled back transactions in the database."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.split("?", 1)[0], autocommit=True)
+        self.baseline = 0
+
+    def _transactions(self) -> int:
+        time.sleep(1.5)  # idle backends flush their statistics within a second
+        row = self.conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def calibrate(self) -> None:
+        """Measure the observer's own transactions (no requests in between)."""
+        start = self._transactions()
+        self.baseline = self._transactions() - start
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run`` (``n`` requests); transactions per request."""
+        start = self._transactions()
+        await run()
+        delta = self._transactions() - start - self.baseline
+        return OpCount(delta / n, "transactions", f"xact_commit+rollback {delta / n:g}")
+
+    def close(self) -> None:
+        """Close the observer's connection."""
+        self.conn.close()
+
+
+class SQLiteCounter:
+    """Counts the statements SQLite runs on one connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run`` (``n`` requests) with a trace callback; statements per request."""
+        seen: collections.Counter[str] = collections.Counter()
+
+        def trace(statement: str) -> None:
+            seen[statement.split(None, 1)[0].upper()] += 1
+
+        self.connection.set_trace_callback(trace)
+        try:
+            await run()
+        finally:
+            self.connection.set_trace_callback(None)
+        return OpCount(sum(seen.values()) / n, "statements", _per(dict(seen), n))
+
+
+class CallCounter:
+    """Counts calls of an in-process store's methods."""
+
+    def __init__(self, target: Any, methods: tuple[str, ...]) -> None:
+        self.target = target
+        self.methods = methods
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run`` (``n`` requests) with the methods wrapped; calls per request."""
+        seen: collections.Counter[str] = collections.Counter()
+
+        def wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                seen[name] += 1
+                return method(*args, **kwargs)
+
+            return counted
+
+        for name in self.methods:
+            setattr(self.target, name, wrap(name, getattr(self.target, name)))
+        try:
+            await run()
+        finally:
+            for name in self.methods:
+                delattr(self.target, name)
+        return OpCount(sum(seen.values()) / n, "store calls", _per(dict(seen), n))
+
+
+class NoStore:
+    """For cookie sessions and bare apps: there is no store to ask."""
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run``; zero operations."""
+        await run()
+        return OpCount(0.0, "", "no store")

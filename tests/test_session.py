@@ -78,6 +78,22 @@ def test_non_str_keys_are_refused() -> None:
         session[1] = "x"  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    "value", ["nul\x00inside", ["ok", "lone \ud800 surrogate"], {"key\x00": 1}, {"\udfff": 1}]
+)
+def test_text_no_store_can_keep_is_refused_naming_the_key(value: object) -> None:
+    session = Session()
+    with pytest.raises(SessionDataError, match="'bad'"):
+        session["bad"] = value
+    assert "bad" not in session.data_view()
+
+
+@pytest.mark.parametrize("key", ["nul\x00key", "lone \ud800"])
+def test_keys_no_store_can_keep_are_refused(key: str) -> None:
+    with pytest.raises(SessionDataError, match="cannot be stored"):
+        Session()[key] = 1
+
+
 def test_reserved_keys_are_refused() -> None:
     with pytest.raises(SessionDataError, match="reserved"):
         Session()["_ws_csrf"] = "x"

@@ -71,7 +71,7 @@ class StoreConformance:
     def test_create_then_load_round_trips_every_field(self, harness: StoreHarness) -> None:
         key = new_key()
         data = {
-            "text": "héllo ✓ \u0000 \"quoted\" 'single'",
+            "text": "héllo ✓ \u0001 \"quoted\" 'single' \U0001f600",
             "int": 2**53 + 1,
             "neg": -7,
             "float": 1.5,

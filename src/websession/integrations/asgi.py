@@ -17,11 +17,13 @@ from typing import Any
 
 import orjson
 
+from websession.backends.cookie import CookieBackend, open_cookie_backend
 from websession.config import SessionConfig
+from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.session import Session
 from websession.core.tokens import hash_token
-from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.saving import save_async
 from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
@@ -43,25 +45,58 @@ DEFAULT_STORE = "sqlite:///sessions.db"
 class SessionMiddleware:
     """Server-side sessions for an ASGI app; fills ``scope["session"]``.
 
-    ``store`` is a store URL (see ``websession.stores``) or an ``AsyncStore``;
-    ``config`` defaults to ``SessionConfig.from_env(os.environ)``. Paths starting with
-    one of ``exclude_paths`` (static files, health checks) get no session and no I/O.
+    ``store`` is a store URL (see ``websession.stores``), an ``AsyncStore``, or for
+    client-side sessions ``"cookie://"`` or a ``CookieBackend`` (which then carries the
+    config; see ``websession.backends.cookie``). ``config`` defaults to
+    ``SessionConfig.from_env(os.environ)``. Paths starting with one of
+    ``exclude_paths`` (static files, health checks) get no session and no I/O.
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        store: str | AsyncStore = DEFAULT_STORE,
+        store: str | AsyncStore | CookieBackend = DEFAULT_STORE,
         config: SessionConfig | None = None,
         *,
         exclude_paths: Sequence[str] = (),
         clock: Clock = time.time,
     ) -> None:
         self.app = app
+        if isinstance(store, CookieBackend):
+            if config is not None and config != store.config:
+                raise ConfigError("pass config to the CookieBackend only, not to both")
+            config = store.config
         self.config = config if config is not None else SessionConfig.from_env(os.environ)
         self.engine = SessionEngine(self.config, clock)
-        self.store = open_async_store(store) if isinstance(store, str) else store
+        self.cookie_backend: CookieBackend | None = None
+        if isinstance(store, str) and store.lower().startswith("cookie:"):
+            store = open_cookie_backend(store, self.config, clock=clock)
+        self.store: AsyncStore | None
+        if isinstance(store, CookieBackend):
+            self.cookie_backend = store
+            self.store = store.revocations
+        else:
+            self.store = open_async_store(store) if isinstance(store, str) else store
         self.exclude_paths = tuple(exclude_paths)
+
+    async def _open(
+        self, scope: Scope
+    ) -> tuple[Session, Callable[[], Awaitable[SetCookie | None]]]:
+        """Load this request's session (store I/O only as the docstring says) and return
+        it with the step that saves it."""
+        headers = _cookie_headers(scope["headers"])
+        backend = self.cookie_backend
+        if backend is not None:
+            state = await backend.load(headers)
+            return state.session, lambda: backend.save(state)
+        engine, store = self.engine, self.store
+        assert store is not None  # noqa: S101 - only the cookie backend goes without one
+        verified = engine.verify(headers)
+        record: Record | None = None
+        if verified is not None:
+            record = await store.load(hash_token(verified.token))
+        session = engine.open(verified, record)
+        return session, lambda: save_async(store, engine.finish(session))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -70,20 +105,15 @@ class SessionMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        engine = self.engine
-        verified = engine.verify(_cookie_headers(scope["headers"]))
-        record: Record | None = None
-        if verified is not None:
-            try:
-                record = await self.store.load(hash_token(verified.token))
-            except StoreError as exc:
-                _log_failure("load", exc)
-                if kind == "http":
-                    await _send_error(send, scope, exc)
-                else:
-                    await send({"type": "websocket.close", "code": 1011})
-                return
-        session = engine.open(verified, record)
+        try:
+            session, save = await self._open(scope)
+        except StoreError as exc:
+            _log_failure("load", exc)
+            if kind == "http":
+                await _send_error(send, scope, exc)
+            else:
+                await send({"type": "websocket.close", "code": 1011})
+            return
         scope["session"] = session
         if kind == "websocket":  # no response headers to carry a cookie: read-only
             await self.app(scope, receive, send)
@@ -97,8 +127,7 @@ class SessionMiddleware:
                 return
             if message["type"] == "http.response.start":
                 try:
-                    outcome = engine.finish(session)
-                    cookie = await save_async(self.store, outcome)
+                    cookie = await save()
                 except (StoreError, SessionDataError) as exc:
                     _log_failure("save", exc)
                     replaced = True

@@ -14,6 +14,9 @@ URL                                    store
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
 =====================================  ==============================================
 
+``cookie://`` is not a store but a backend (``websession.backends.cookie``): the
+session travels in an encrypted cookie; ``SessionMiddleware`` accepts it as ``store``.
+
 ``open_store(url)`` gives the sync form, ``open_async_store(url)`` the async form.
 A server store's driver is imported only when its URL is used.
 """
@@ -100,6 +103,10 @@ def open_store(url: str) -> Store:
     if scheme in _SERVER_STORES:
         store: Store = _server_factory(scheme, url, 0)
         return store
+    if scheme == "cookie":
+        raise ConfigError(
+            "cookie:// is a backend, not a store: pass it to SessionMiddleware(store='cookie://')"
+        )
     raise ConfigError(f"unknown session store scheme {scheme!r} in {url!r}")
 
 

@@ -116,7 +116,7 @@ def asgi_app(*, bare: bool = False) -> ASGIApp:
     return app
 
 
-def flask_app(configure: Callable[[Any], None] | None) -> WSGIApp:
+def flask_app(configure: Callable[[Any], object] | None) -> WSGIApp:
     """A Flask app on the same paths; ``configure`` installs sessions (None: bare)."""
     from flask import Flask, session
 
@@ -151,7 +151,7 @@ def flask_app(configure: Callable[[Any], None] | None) -> WSGIApp:
     def check() -> str:
         return str(session.get("n"))
 
-    return app.wsgi_app  # type: ignore[return-value]
+    return app.wsgi_app
 
 
 # -- websession ----------------------------------------------------------------------
@@ -171,6 +171,14 @@ def websession_asgi(name: str, url: str, store_kind: str) -> Subject:
     store = open_async_store(url)
     app = SessionMiddleware(asgi_app(), store=store, config=_ws_config())
     return Subject(name, "asgi", app, store_kind, handle=store, closers=[store.close])
+
+
+def websession_cookie(name: str) -> Subject:
+    """websession's ASGI middleware on its encrypted cookie backend (``cookie://``)."""
+    from websession.integrations.asgi import SessionMiddleware
+
+    app = SessionMiddleware(asgi_app(), store="cookie://", config=_ws_config())
+    return Subject(name, "asgi", app, "cookie")
 
 
 def websession_flask(name: str, url: str, store_kind: str) -> Subject:

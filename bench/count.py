@@ -4,9 +4,9 @@
   commands run inside a Lua script; ``INFO commandstats`` deltas cross-check the totals.
   Operations per request are the commands clients sent (round trips: a pipelined batch
   counts each command); script-inner commands are shown apart.
-* PostgreSQL: ``pg_stat_database`` ``xact_commit + xact_rollback`` deltas (there is no
-  pg_stat_statements here), after waiting for idle backends to flush their statistics,
-  less the observer's own transactions measured with no requests.
+* PostgreSQL: statements counted at psycopg's cursors (there is no pg_stat_statements
+  here, and ``pg_stat_database`` counters reach other sessions only when an idle
+  backend flushes them, up to ten seconds later: too late to attribute to a case).
 * SQLite: statements seen by ``sqlite3``'s trace callback on the store's connection.
 * In-process stores (websession memory, starsessions memory): calls of the store's
   methods.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -101,38 +100,38 @@ class RedisCounter:
 
 
 class PostgresCounter:
-    """Counts committed and rolled back transactions in the database."""
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.conn = psycopg.connect(url.split("?", 1)[0], autocommit=True)
-        self.baseline = 0
-
-    def _transactions(self) -> int:
-        time.sleep(1.5)  # idle backends flush their statistics within a second
-        row = self.conn.execute(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
-            "WHERE datname = current_database()"
-        ).fetchone()
-        assert row is not None
-        return int(row[0])
-
-    async def calibrate(self) -> None:
-        """Measure the observer's own transactions (no requests in between)."""
-        start = self._transactions()
-        self.baseline = self._transactions() - start
+    """Counts the statements psycopg sends, at the cursor (every ``execute`` is one round
+    trip on an autocommit connection, so one statement is one transaction)."""
 
     async def count(self, run: Run, n: int) -> OpCount:
-        """Run ``run`` (``n`` requests); transactions per request."""
-        start = self._transactions()
-        await run()
-        delta = self._transactions() - start - self.baseline
-        return OpCount(delta / n, "transactions", f"xact_commit+rollback {delta / n:g}")
+        """Run ``run`` (``n`` requests) with psycopg's cursors counting; per request."""
+        import psycopg
 
-    def close(self) -> None:
-        """Close the observer's connection."""
-        self.conn.close()
+        seen: collections.Counter[str] = collections.Counter()
+
+        def first_word(cursor: Any, query: Any) -> str:
+            text = query.as_string(cursor) if hasattr(query, "as_string") else str(query)
+            return (text.split(None, 1) or ["?"])[0].upper()
+
+        original_async = psycopg.AsyncCursor.execute
+        original_sync = psycopg.Cursor.execute
+
+        async def counted_async(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            seen[first_word(self, query)] += 1
+            return await original_async(self, query, *args, **kwargs)
+
+        def counted_sync(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            seen[first_word(self, query)] += 1
+            return original_sync(self, query, *args, **kwargs)
+
+        psycopg.AsyncCursor.execute = counted_async  # type: ignore[method-assign]
+        psycopg.Cursor.execute = counted_sync  # type: ignore[method-assign]
+        try:
+            await run()
+        finally:
+            psycopg.AsyncCursor.execute = original_async  # type: ignore[method-assign]
+            psycopg.Cursor.execute = original_sync  # type: ignore[method-assign]
+        return OpCount(sum(seen.values()) / n, "statements", _per(dict(seen), n))
 
 
 class SQLiteCounter:

@@ -9,7 +9,6 @@ the ASGI middleware uses async clients.
 from __future__ import annotations
 
 import sqlite3
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -105,12 +104,8 @@ def sqlite_floor(path: Path) -> Floor:
     return Floor("sqlite3 SELECT by primary key", select, [db.close])
 
 
-async def time_floors(floors: list[Floor], reps: int, n: int) -> dict[str, float]:
-    """Median seconds per call of each floor over ``reps`` interleaved repetitions."""
-    for floor in floors:
-        await floor.run(20)
-    samples: dict[str, list[float]] = {floor.name: [] for floor in floors}
-    for _ in range(reps):
-        for floor in floors:
-            samples[floor.name].append(await floor.run(n) / n)
-    return {name: statistics.median(values) for name, values in samples.items()}
+async def batch_size(floor: Floor, target: float) -> int:
+    """Calls per batch so that one batch takes about ``target`` seconds."""
+    await floor.run(20)
+    per_call = await floor.run(50) / 50
+    return max(20, min(20000, round(target / per_call)))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import random
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bench.apps import USER, Subject
 from bench.drive import Driver
@@ -104,10 +106,25 @@ class Timings:
         return statistics.median(self.overhead[(name, case)])
 
 
+class Timed(Protocol):
+    """Anything timed as ``n`` calls in a row (the raw floors)."""
+
+    name: str
+
+    async def run(self, n: int) -> float:
+        """Seconds for ``n`` calls."""
+        ...
+
+
 async def time_all(
-    subjects: list[Prepared], bare: dict[str, Prepared], reps: int, seed: int = 6
+    subjects: list[Prepared],
+    bare: dict[str, Prepared],
+    reps: int,
+    floors: Sequence[tuple[Timed, int]] = (),
+    seed: int = 6,
 ) -> Timings:
-    """Run ``reps`` interleaved repetitions over every subject and case."""
+    """Run ``reps`` interleaved repetitions over every subject and case, and the floors
+    (recorded under the case ``floor``)."""
     timings = Timings()
     shuffler = random.Random(seed)
     everyone = [*bare.values(), *subjects]
@@ -127,4 +144,7 @@ async def time_all(
                 timings.per_request.setdefault((name, case), []).append(value)
                 base = this_rep[bare[prepared.subject.kind].subject.name]
                 timings.overhead.setdefault((name, case), []).append(value - base)
+        for floor, n in floors:
+            seconds = await floor.run(n)
+            timings.per_request.setdefault((floor.name, "floor"), []).append(seconds / n)
     return timings

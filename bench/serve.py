@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 import uvicorn
 
@@ -20,7 +21,7 @@ def subject(name: str) -> apps.Subject:
     redis_url = os.environ.get("WEBSESSION_TEST_REDIS_URL", "")
     postgres_url = os.environ.get("WEBSESSION_TEST_POSTGRES_URL", "")
     sqlite_path = os.environ.get("BENCH_SQLITE_PATH", "bench-e2e.db")
-    builders = {
+    builders: dict[str, Callable[[], apps.Subject]] = {
         "bare": apps.bare_asgi,
         "starlette": apps.starlette_cookie,
         "starsessions-memory": apps.starsessions_memory,

@@ -9,6 +9,7 @@ This module imports no optional driver.
 
 from __future__ import annotations
 
+from websession.backends.cookie import CookieBackend
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.csrf import CSRFError
@@ -33,6 +34,7 @@ __all__ = [
     "CSRFMiddleware",
     "Changes",
     "ConfigError",
+    "CookieBackend",
     "Op",
     "Outcome",
     "Record",

@@ -305,7 +305,7 @@ async def test_a_cookie_past_4096_bytes_is_a_clear_error_not_a_dropped_cookie(
     assert len(cookie.name) + len(cookie.value) <= MAX_COOKIE_BYTES
     with caplog.at_level(logging.ERROR, logger="websession"):
         response = await client.get("/big", params={"n": "3500"})
-    assert response.status_code == 500
+    assert response.status_code == 413
     assert "set-cookie" not in response.headers
     assert "never sent" not in response.text
     assert "4096" in caplog.text

@@ -39,6 +39,7 @@ import orjson
 
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
+from websession.core.engine import too_large
 from websession.core.jsondata import check_value, dumps
 from websession.core.session import Session
 from websession.core.signing import derive_key
@@ -284,9 +285,7 @@ class CookieBackend:
                 check_value(name, value)
             raise SessionDataError("session data is not JSON") from None
         if size > self.config.max_size:
-            raise SessionDataError(
-                f"session data is {size} bytes, over max_size={self.config.max_size}"
-            )
+            raise too_large(f"session data is {size} bytes, over max_size={self.config.max_size}")
         now = self._clock()
         if base is None:
             created, absolute = now, now + self._absolute
@@ -301,7 +300,7 @@ class CookieBackend:
         value = self.codec.seal(payload)
         name = self.config.cookie_name
         if len(name) + len(value) > MAX_COOKIE_BYTES:
-            raise SessionDataError(
+            raise too_large(
                 f"the session cookie would be {len(name) + len(value)} bytes, over the "
                 f"{MAX_COOKIE_BYTES} a browser keeps: store less in the session "
                 "(about 2.9 KiB of JSON fits) or use a server-side store"

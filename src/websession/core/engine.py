@@ -83,6 +83,14 @@ class Outcome:
 _NOTHING = Outcome(Op.NOTHING)
 
 
+def too_large(message: str, *, key: str | None = None) -> SessionDataError:
+    """A SessionDataError for a session over its size limit, answered with 413: data
+    that grew past the limit is a request to refuse, not a server fault."""
+    error = SessionDataError(message, key=key)
+    error.status = 413
+    return error
+
+
 class SessionEngine:
     """Session policy for one configuration: verify, open, finish. No I/O."""
 
@@ -249,7 +257,7 @@ class SessionEngine:
             raise SessionDataError("session data is not JSON") from None
         if size > self.config.max_size:
             largest = max(data, key=lambda name: len(dumps(data[name])))
-            raise SessionDataError(
+            raise too_large(
                 f"session data is {size} bytes, over max_size={self.config.max_size}; "
                 f"the largest value is under key {largest!r}",
                 key=largest,

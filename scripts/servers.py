@@ -85,30 +85,66 @@ def start_redis(base: Path, port: int, *, cluster: bool) -> None:
     wait_for_port(port)
 
 
+class Postgres:
+    """A throwaway PostgreSQL cluster in ``folder`` on a loopback port, made by the
+    machine's PostgreSQL binaries (as the postgres user when run as root).
+
+    Tuned for speed, not durability, unless ``durable``: then every commit is on disk
+    (as far as a process crash goes) before the client hears of it.
+    """
+
+    def __init__(self, folder: Path, port: int, *, durable: bool = False) -> None:
+        self.folder = folder
+        self.port = port
+        self.durable = durable
+        folder.mkdir(parents=True, exist_ok=True)
+        self.bin_dir = Path(tool("pg_ctl", "/usr/lib/postgresql/*/bin/pg_ctl")).resolve().parent
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres user
+            shutil.chown(folder, "postgres")
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+        self.data = folder / "data"
+        subprocess.run(
+            [*self.run_as, str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
+             "--auth=trust", "--no-sync", "-E", "UTF8"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        """The URL of the ``postgres`` database as the ``postgres`` superuser."""
+        return f"postgresql://postgres@{LOOPBACK}:{self.port}/postgres"
+
+    @property
+    def pg_ctl(self) -> list[str]:
+        """The pg_ctl command line for this cluster."""
+        return [*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.data)]
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses={LOOPBACK}"
+        options += " -c fsync=off -c full_page_writes=off"
+        options += f" -c synchronous_commit={'on' if self.durable else 'off'}"
+        options += " -c max_connections=200 -c shared_preload_libraries=pg_stat_statements"
+        subprocess.run(
+            [*self.pg_ctl, "-l", str(self.folder / "log"), "-o", options, "-w", "start"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for_port(self.port)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server; ``immediate`` ends every process at once, like a crash."""
+        subprocess.run(
+            [*self.pg_ctl, "-m", mode, "-w", "stop"],
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
 def start_postgres(base: Path, port: int) -> str:
-    folder = base / "postgres"
-    folder.mkdir(parents=True)
-    bin_dir = Path(tool("pg_ctl", "/usr/lib/postgresql/*/bin/pg_ctl")).resolve().parent
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres user
-        shutil.chown(folder, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data = folder / "data"
-    subprocess.run(
-        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-         "--auth=trust", "--no-sync", "-E", "UTF8"],
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    options = f"-p {port} -k {folder} -c listen_addresses={LOOPBACK} -c fsync=off"
-    options += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    subprocess.run(
-        [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
-         "-o", options, "-w", "start"],
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    (base / "pg_ctl").write_text(" ".join([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data)]))
-    wait_for_port(port)
-    return f"postgresql://postgres@{LOOPBACK}:{port}/postgres"
+    server = Postgres(base / "postgres", port)
+    server.start()
+    (base / "pg_ctl").write_text(" ".join(server.pg_ctl))
+    return server.url
 
 
 def start(base: Path) -> None:

@@ -1,0 +1,418 @@
+"""PostgreSQL faults with real processes: a throwaway PostgreSQL cluster of this module's
+own, started, crashed (immediate shutdown) and restarted here; plus concurrency at scale
+on the shared test server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from scripts.servers import Postgres, free_port
+from tests.conftest import store_url
+from websession import SessionConfig, SessionMiddleware, SetCookie, get_session
+from websession.core.engine import SessionEngine
+from websession.core.tokens import hash_token, new_token
+from websession.errors import StoreError, StoreTimeout, StoreUnavailable
+from websession.stores import open_async_store, open_store
+from websession.stores.base import AsyncStore
+from websession.stores.postgres import parse_url
+from websession.testing import make_record, new_key
+
+CONFIG = SessionConfig(
+    secret="g" * 32,
+    secure=False,
+    idle_timeout=timedelta(minutes=30),
+    absolute_timeout=timedelta(hours=2),
+)
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Postgres]:
+    """One throwaway cluster for the module; each test finds it stopped and leaves it so."""
+    if shutil.which("pg_ctl") is None and not list(Path("/usr/lib/postgresql").glob("*/bin")):
+        message = "PostgreSQL binaries are missing: `make test` needs them"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = Path(tempfile.mkdtemp(prefix="websession-pg-faults-"))
+    folder.chmod(0o755)  # the postgres user must reach its data directory inside
+    process = Postgres(folder / "postgres", free_port(), durable=True)
+    yield process
+    process.stop("immediate")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def stopped(server: Postgres) -> Iterator[Postgres]:
+    server.stop("immediate")
+    yield server
+    server.stop("immediate")
+
+
+def table_url(server: Postgres, **options: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"table": f"t{new_key()[:12]}", **options}.items())
+    return f"{server.url}?{query}"
+
+
+# -- the app ---------------------------------------------------------------------------
+
+
+async def write(request: Request) -> Response:
+    request.session[request.query_params.get("key", "value")] = request.query_params.get("v", "x")
+    return PlainTextResponse("ok")
+
+
+async def everything(request: Request) -> Response:
+    return JSONResponse(dict(request.session))
+
+
+async def destroy(request: Request) -> Response:
+    get_session(request).destroy()
+    return PlainTextResponse("ok")
+
+
+def build_app(store: AsyncStore, *extra: Route) -> Starlette:
+    routes = [Route("/write", write), Route("/all", everything), Route("/destroy", destroy)]
+    app = Starlette(routes=[*routes, *extra])
+    app.add_middleware(SessionMiddleware, store=store, config=CONFIG)
+    return app
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
+    made: list[httpx.AsyncClient] = []
+    yield made
+    for client in made:
+        await client.aclose()
+
+
+def client_for(app: Starlette, clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
+    """A client that keeps no cookies: each request sends the ones it means to."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+    async def forget(response: httpx.Response) -> None:
+        client.cookies.clear()
+
+    client.event_hooks["response"] = [forget]
+    clients.append(client)
+    return client
+
+
+def cookie_of(response: httpx.Response) -> str:
+    header = response.headers.get("set-cookie")
+    assert header is not None
+    return SetCookie.parse(header).value
+
+
+def with_cookie(value: str) -> dict[str, str]:
+    return {"cookie": f"session={value}"}
+
+
+def token_of(cookie_value: str) -> str:
+    return cookie_value.split(".")[0]
+
+
+async def until_ok(client: httpx.AsyncClient, path: str, **kwargs: Any) -> httpx.Response:
+    """The first 200 within 15 seconds: the pool reconnects in the background."""
+    deadline = time.monotonic() + 15
+    while True:
+        response = await client.get(path, **kwargs)
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        assert response.status_code == 503
+        await asyncio.sleep(0.1)
+
+
+# -- server down, crashed, back ----------------------------------------------------------
+
+
+def test_store_made_while_postgres_is_down_raises_only_on_use() -> None:
+    store = open_store(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres?timeout=0.5")
+    try:
+        with pytest.raises(StoreUnavailable) as caught:
+            store.load(new_key())
+        assert isinstance(caught.value.__cause__, Exception)
+    finally:
+        store.close()
+
+
+async def test_async_store_made_while_postgres_is_down_raises_only_on_use() -> None:
+    store = open_async_store(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres?timeout=0.5")
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.load(new_key())
+        with pytest.raises(StoreUnavailable):
+            await store.create(new_key(), make_record({"a": 1}))
+    finally:
+        await store.close()
+
+
+async def test_app_starts_while_postgres_is_down_answers_503_then_recovers(
+    stopped: Postgres, clients: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_async_store(table_url(stopped, timeout="0.5"))
+    try:
+        client = client_for(build_app(store), clients)
+        token = new_token()
+        cookie = SessionEngine(CONFIG).cookie_value(token)
+        with caplog.at_level(logging.DEBUG):
+            anonymous = await client.get("/all")
+            down = await client.get(
+                "/all", headers={**with_cookie(cookie), "accept": "application/json"}
+            )
+        assert anonymous.status_code == 200  # no cookie: no store I/O, nothing to fail
+        assert down.status_code == 503
+        assert down.json()["error"]["code"] == "store_unavailable"
+        assert token not in caplog.text
+        assert hash_token(token) not in caplog.text
+
+        stopped.start()  # the same store object, no restart of the app
+        back = await until_ok(client, "/write", params={"v": "1"}, headers=with_cookie(cookie))
+        assert back.status_code == 200
+        fresh = cookie_of(back)  # the unknown session was replaced by a fresh one
+        assert (await client.get("/all", headers=with_cookie(fresh))).json() == {"value": "1"}
+    finally:
+        await store.close()
+
+
+def hold_table_lock(url: str, table: str, held: threading.Event, release: threading.Event) -> None:
+    """Hold an exclusive lock on ``table`` until ``release``: statements on it wait."""
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+            held.set()
+            release.wait(30)
+    except psycopg.OperationalError:
+        pass  # the server went away under us: that is the test
+    finally:
+        held.set()
+
+
+async def test_postgres_crashing_mid_request_answers_503_and_comes_back_intact(
+    stopped: Postgres, clients: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    stopped.start()
+    url = table_url(stopped)
+    store = open_async_store(url)
+    try:
+        client = client_for(build_app(store), clients)
+        cookie = cookie_of(await client.get("/write", params={"key": "seed", "v": "s"}))
+        headers = with_cookie(cookie)
+
+        held, release = threading.Event(), threading.Event()
+        locker = threading.Thread(
+            target=hold_table_lock, args=(stopped.url, parse_url(url).table, held, release)
+        )
+        locker.start()
+        await asyncio.to_thread(held.wait, 10)
+        with caplog.at_level(logging.DEBUG):
+            in_flight = [  # these wait on the lock, inside PostgreSQL
+                asyncio.create_task(
+                    client.get("/write", params={"key": f"k{i}", "v": "1"}, headers=headers)
+                )
+                for i in range(8)
+            ]
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(stopped.stop, "immediate")  # a crash, as far as clients see
+            responses = await asyncio.gather(*in_flight)
+            after = await client.get("/all", headers=headers)
+        release.set()
+        await asyncio.to_thread(locker.join)
+        assert [r.status_code for r in responses] == [503] * 8
+        assert after.status_code == 503
+        assert token_of(cookie) not in caplog.text
+
+        stopped.start()  # crash recovery on the same data directory
+        restored = await until_ok(client, "/all", headers=headers)
+        assert restored.status_code == 200
+        assert restored.json() == {"seed": "s"}  # nothing half-written, nothing lost
+        again = await client.get("/write", params={"key": "later", "v": "2"}, headers=headers)
+        assert again.status_code == 200
+        assert (await client.get("/all", headers=headers)).json() == {"seed": "s", "later": "2"}
+    finally:
+        await store.close()
+
+
+def test_sync_store_reconnects_after_a_restart(stopped: Postgres) -> None:
+    stopped.start()
+    store = open_store(table_url(stopped, timeout="0.5"))
+    try:
+        key = new_key()
+        assert store.create(key, make_record({"a": 1})) is True
+        stopped.stop("immediate")
+        with pytest.raises(StoreUnavailable):
+            store.load(key)
+        stopped.start()
+        deadline = time.monotonic() + 15
+        while True:  # the pool replaces its dead connections in the background
+            try:
+                loaded = store.load(key)
+                break
+            except StoreError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        store.close()
+
+
+def test_restart_between_requests_costs_no_request(stopped: Postgres) -> None:
+    """A clean restart kills every pooled connection; the next operation still succeeds."""
+    stopped.start()
+    store = open_store(table_url(stopped, max_connections="4"))
+    try:
+        key = new_key()
+        store.create(key, make_record({"a": 1}))
+        stopped.stop("fast")
+        stopped.start()
+        loaded = store.load(key)  # the dead connection is found, checked away, retried
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        store.close()
+
+
+def test_statement_over_its_timeout_is_a_store_timeout(stopped: Postgres) -> None:
+    stopped.start()
+    url = table_url(stopped, timeout="0.3")
+    store = open_store(url)
+    try:
+        key = new_key()
+        store.create(key, make_record({"a": 1}))
+        held, release = threading.Event(), threading.Event()
+        locker = threading.Thread(
+            target=hold_table_lock, args=(stopped.url, parse_url(url).table, held, release)
+        )
+        locker.start()
+        held.wait(10)
+        try:
+            started = time.monotonic()
+            with pytest.raises(StoreTimeout) as caught:
+                store.load(key)
+            assert time.monotonic() - started < 3
+        finally:
+            release.set()
+            locker.join()
+        assert isinstance(caught.value.__cause__, psycopg.errors.QueryCanceled)
+        assert key not in str(caught.value)
+        assert store.load(key) is not None  # the lock is gone: the same store works
+    finally:
+        store.close()
+
+
+async def test_async_timeout_answers_503_with_the_timeout_code(
+    stopped: Postgres, clients: list[httpx.AsyncClient]
+) -> None:
+    stopped.start()
+    url = table_url(stopped, timeout="0.3")
+    store = open_async_store(url)
+    try:
+        client = client_for(build_app(store), clients)
+        cookie = cookie_of(await client.get("/write", params={"v": "1"}))
+        held, release = threading.Event(), threading.Event()
+        locker = threading.Thread(
+            target=hold_table_lock, args=(stopped.url, parse_url(url).table, held, release)
+        )
+        locker.start()
+        await asyncio.to_thread(held.wait, 10)
+        try:
+            slow = await client.get(
+                "/all", headers={**with_cookie(cookie), "accept": "application/json"}
+            )
+        finally:
+            release.set()
+            await asyncio.to_thread(locker.join)
+        assert slow.status_code == 503
+        assert slow.json()["error"]["code"] == "store_timeout"
+        assert (await client.get("/all", headers=with_cookie(cookie))).json() == {"value": "1"}
+    finally:
+        await store.close()
+
+
+def test_store_errors_never_carry_the_key_or_password() -> None:
+    url = f"postgresql://postgres:pw-s3cret@127.0.0.1:{free_port()}/postgres?timeout=0.3"
+    store = open_store(url)
+    key = new_key()
+    try:
+        for attempt in (
+            lambda: store.load(key),
+            lambda: store.create(key, make_record({"a": 1}, user_id="u")),
+            lambda: store.delete(key),
+        ):
+            with pytest.raises(StoreError) as caught:
+                attempt()
+            texts = [str(caught.value), repr(caught.value), str(caught.value.__cause__)]
+            assert not any(key in text or "pw-s3cret" in text for text in texts)
+    finally:
+        store.close()
+
+
+# -- concurrency at scale, on the shared server ------------------------------------------
+
+
+@pytest.fixture
+async def shared_store(tmp_path: Path) -> AsyncIterator[AsyncStore]:
+    store = open_async_store(store_url("postgres", tmp_path))
+    yield store
+    await store.close()
+
+
+async def test_200_concurrent_requests_each_setting_a_key_all_survive(
+    shared_store: AsyncStore, clients: list[httpx.AsyncClient]
+) -> None:
+    client = client_for(build_app(shared_store), clients)
+    headers = with_cookie(cookie_of(await client.get("/write", params={"key": "seed"})))
+    responses = await asyncio.gather(
+        *(
+            client.get("/write", params={"key": f"k{i}", "v": str(i)}, headers=headers)
+            for i in range(200)
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * 200
+    data = (await client.get("/all", headers=headers)).json()
+    assert data == {"seed": "x", **{f"k{i}": str(i) for i in range(200)}}
+
+
+async def test_save_after_another_request_destroyed_the_session_does_not_resurrect_it(
+    shared_store: AsyncStore, clients: list[httpx.AsyncClient]
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_write(request: Request) -> Response:
+        entered.set()  # the session is loaded by now
+        await release.wait()
+        request.session["late"] = "too late"
+        return PlainTextResponse("ok")
+
+    client = client_for(build_app(shared_store, Route("/slow", slow_write)), clients)
+    cookie = cookie_of(await client.get("/write", params={"v": "1"}))
+    headers = with_cookie(cookie)
+    slow = asyncio.create_task(client.get("/slow", headers=headers))
+    await entered.wait()
+    assert (await client.get("/destroy", headers=headers)).status_code == 200
+    release.set()
+    late = await slow
+    assert late.status_code == 200
+    assert SetCookie.parse(late.headers["set-cookie"]).value == ""  # the dead cookie is dropped
+    assert await shared_store.load(hash_token(token_of(cookie))) is None
+    assert (await client.get("/all", headers=headers)).json() == {}

@@ -271,10 +271,18 @@ def _store_error(exc: BaseException, unreachable: bool) -> StoreError:
     return StoreError("a PostgreSQL session store statement failed")
 
 
-def _unreachable(pool: ConnectionPool[Any] | AsyncConnectionPool[Any]) -> bool:
-    """True when the pool has no connection and has failed to make one."""
-    stats = pool.get_stats()
-    return stats.get("pool_size", 0) == 0 and stats.get("connections_errors", 0) > 0
+class _ConnectErrors:
+    """Tells whether a pool failed to connect since the last time it was asked: a wait
+    for a connection that ends that way means the server is unreachable, not busy."""
+
+    def __init__(self, pool: ConnectionPool[Any] | AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+        self._seen = 0
+
+    def since_last_asked(self) -> bool:
+        errors = self._pool.get_stats().get("connections_errors", 0)
+        seen, self._seen = self._seen, errors
+        return errors > seen
 
 
 _DRIVER_ERRORS = (psycopg.Error, PoolTimeout)
@@ -312,6 +320,7 @@ class PostgresStore:
         self._pool: ConnectionPool[Any] = ConnectionPool(
             options.conninfo, configure=_configure, **_pool_settings(options)
         )
+        self._connect_errors = _ConnectErrors(self._pool)
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()
         self._open = False
@@ -326,7 +335,7 @@ class PostgresStore:
                 self._prepare()
             return self._with_retry(work)
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc, _unreachable(self._pool)) from exc
+            raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
     def _with_retry(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         try:
@@ -367,7 +376,7 @@ class PostgresStore:
         try:
             self._prepare(again=True)
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc, _unreachable(self._pool)) from exc
+            raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
     def load(self, key: SessionKey) -> Record | None:
         """See ``Store.load``: one primary-key SELECT."""
@@ -435,6 +444,7 @@ class AsyncPostgresStore:
         self._pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             options.conninfo, configure=_configure_async, **_pool_settings(options)
         )
+        self._connect_errors = _ConnectErrors(self._pool)
         self._lock: asyncio.Lock | None = None
         self._setup_lock: asyncio.Lock | None = None
         self._open = False
@@ -449,7 +459,7 @@ class AsyncPostgresStore:
                 await self._prepare()
             return await self._with_retry(work)
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc, _unreachable(self._pool)) from exc
+            raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
     async def _with_retry(self, work: AsyncWork[T]) -> T:
         try:
@@ -497,7 +507,7 @@ class AsyncPostgresStore:
         try:
             await self._prepare(again=True)
         except _DRIVER_ERRORS as exc:
-            raise _store_error(exc, _unreachable(self._pool)) from exc
+            raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
     async def _fetchone(self, query: sql.Composed, params: tuple[Any, ...]) -> Any:
         async def run(conn: psycopg.AsyncConnection[Any]) -> Any:

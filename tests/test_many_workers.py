@@ -1,0 +1,114 @@
+"""The demo under two worker processes sharing one server store, with no sticky routing.
+
+A session created through one worker is read, changed, logged in, listed and destroyed
+through the other, on Redis and on PostgreSQL (sessions and, for PostgreSQL, users).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import store_url
+from tests.test_demo_command import free_port
+
+
+def start_worker(store: str, secret: str, folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBSESSION_")}
+    env["WEBSESSION_SECRET"] = secret
+    env["WEBSESSION_SECURE"] = "false"
+    env["WEBSESSION_USERS"] = users_url(store, folder)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "websession.cli.main", "demo", "--port", str(port),
+         "--store", store],
+        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/health", timeout=1)
+            return base, process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"demo worker on {base} did not start")
+
+
+def users_url(store: str, folder: Path) -> str:
+    """Users shared by both workers: in PostgreSQL beside the sessions, else one SQLite file."""
+    if store.startswith("postgresql://"):
+        base, _, query = store.partition("?")
+        return f"{base}?{query.replace('table=', 'table=users_')}"
+    return f"sqlite:///{folder / 'users.db'}"
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    store = store_url(request.param, tmp_path)
+    secret = secrets.token_urlsafe(32)
+    first, one = start_worker(store, secret, tmp_path)
+    try:
+        second, two = start_worker(store, secret, tmp_path)
+    except BaseException:
+        one.kill()
+        raise
+    yield first, second
+    for process in (one, two):
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def visits(response: httpx.Response) -> int:
+    assert response.status_code == 200, response.text
+    found = re.search(r'id="visits">(\d+)<', response.text)
+    assert found is not None, response.text
+    return int(found.group(1))
+
+
+def user_shown(response: httpx.Response) -> str | None:
+    found = re.search(r'id="user">([^<]+)<', response.text)
+    return None if found is None else found.group(1)
+
+
+def test_a_session_moves_freely_between_workers(workers: tuple[str, str]) -> None:
+    first, second = workers
+    with httpx.Client() as client:
+        assert visits(client.get(f"{first}/")) == 1  # created through the first worker
+        assert visits(client.get(f"{second}/")) == 2  # read and changed through the second
+        assert visits(client.get(f"{first}/")) == 3
+        logout = client.post(f"{second}/logout", follow_redirects=False)
+        assert logout.status_code in (302, 303)
+        assert visits(client.get(f"{first}/")) == 1  # destroyed: a fresh session
+
+
+def test_a_login_through_one_worker_holds_on_the_other_until_logout(
+    workers: tuple[str, str],
+) -> None:
+    first, second = workers
+    credentials = {"username": "ada", "password": "correct horse battery staple"}
+    with httpx.Client() as client, httpx.Client() as other_device:
+        client.get(f"{first}/")
+        registered = client.post(f"{first}/register", data=credentials)
+        assert (registered.status_code, registered.headers["location"]) == (303, "/")
+        assert user_shown(client.get(f"{second}/")) == "ada"
+        assert other_device.post(f"{second}/login", data=credentials).status_code == 303
+        assert user_shown(other_device.get(f"{first}/")) == "ada"
+
+        devices = client.get(f"{second}/devices")
+        assert devices.status_code == 200
+        assert devices.text.count("<tr") - 1 == 2  # both devices, a header row
+
+        assert client.post(f"{first}/logout-everywhere").status_code == 303
+        assert user_shown(client.get(f"{second}/")) is None
+        assert user_shown(other_device.get(f"{second}/")) is None  # revoked on every worker

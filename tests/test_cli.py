@@ -57,3 +57,16 @@ def test_purge_deletes_expired_sessions_in_batches(
 def test_bad_store_url_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "alice", "--store", "bogus"]) == 2
     assert "store URL looks like" in capsys.readouterr().err
+
+
+def test_setup_makes_an_embedded_store_ready(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["setup", "--store", url]) == 0
+    assert "the SQLiteStore is ready" in capsys.readouterr().out
+
+
+def test_setup_sql_prints_the_postgres_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["setup", "--sql", "--store", "postgresql://app@db/s?table=my_sessions"]) == 0
+    out = capsys.readouterr().out
+    assert "CREATE TABLE IF NOT EXISTS my_sessions (" in out
+    assert "CREATE INDEX IF NOT EXISTS my_sessions_user_idx" in out
+    assert main(["setup", "--sql", "--store", "sqlite:///unused.db"]) == 2

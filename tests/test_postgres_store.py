@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from tests.conftest import server_url, store_url
 from websession import SessionConfig, SessionMiddleware, SetCookie
+from websession.cli.main import main
 from websession.errors import ConfigError, StoreError
 from websession.stores import open_async_store, open_store
 from websession.stores.postgres import (
@@ -321,3 +322,12 @@ async def test_open_async_store_picks_the_async_postgres_store() -> None:
     store = open_async_store("postgresql://app@db/s")
     assert isinstance(store, AsyncPostgresStore)
     await store.close()
+
+
+def test_websession_setup_creates_the_table(
+    url: str, admin: psycopg.Connection[Any], table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["setup", "--store", url]) == 0
+    assert "the PostgresStore is ready" in capsys.readouterr().out
+    found = admin.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    assert found == (table,)

@@ -1,4 +1,4 @@
-"""``websession``: run the demo, and list, revoke and purge sessions from a shell.
+"""``websession``: run the demo, set up a store, and list, revoke and purge sessions.
 
 Every command takes ``--store URL`` (default: ``$WEBSESSION_STORE`` or
 ``sqlite:///sessions.db``).
@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
 
+    setup = with_store(
+        commands.add_parser("setup", help="create the store's tables (PostgreSQL) if missing")
+    )
+    setup.add_argument(
+        "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL)"
+    )
+
     purge = with_store(commands.add_parser("purge", help="delete expired sessions"))
     purge.add_argument("--batch", type=int, default=1000, help="rows per batch")
 
@@ -61,9 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             serve(store=args.store, host=args.host, port=args.port)
             return 0
+        if args.command == "setup" and args.sql:
+            return _print_schema(args.store)
         store = open_store(args.store)
         try:
-            if args.command == "purge":
+            if args.command == "setup":
+                make_schema = getattr(store, "setup", None)
+                if make_schema is not None:
+                    make_schema()
+                print(f"the {type(store).__name__} is ready")
+            elif args.command == "purge":
                 total = 0
                 while True:
                     removed = store.purge_expired(time.time(), limit=args.batch)
@@ -88,6 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WebsessionError as exc:
         print(f"websession: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _print_schema(url: str) -> int:
+    if url.split("://", 1)[0].lower() not in ("postgresql", "postgres"):
+        print("websession: --sql is for postgresql:// stores", file=sys.stderr)
+        return 2
+    from websession.stores.postgres import parse_url, schema_statements
+
+    for statement in schema_statements(parse_url(url).table):
+        print(f"{statement};")
     return 0
 
 

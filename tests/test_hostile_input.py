@@ -124,6 +124,7 @@ async def call(
     path: str,
     headers: Headers,
     chunks: list[Any] | None = None,
+    query: bytes = b"",
 ) -> Reply:
     """Drive ``app`` with raw ASGI messages; ``chunks`` are bodies or whole messages."""
     scope = {
@@ -134,7 +135,7 @@ async def call(
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query,
         "root_path": "",
         "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
@@ -617,6 +618,15 @@ async def assert_victims_untouched(world: World) -> None:
         reply = await call(app, "GET", "/read", cookie_header(cookie))
         if world.clock.now - world.victim_record.created_at < 30 * 60:
             assert reply.json() == {"data": {"secret": "victim's data"}, "user": "victim"}
+
+
+async def test_a_session_token_in_the_url_is_ignored(world: World) -> None:
+    for query in (b"session=" + world.victim.encode(), b"session=" + world.victim_cookie.encode()):
+        for app in (world.store_app, world.cookie_app):
+            world.spy.reset()
+            reply = await call(app, "GET", "/read", [], query=query)
+            assert reply.json() == {"data": {}, "user": None}
+            assert world.spy.ops() == []
 
 
 def test_there_are_at_least_forty_distinct_attacks() -> None:

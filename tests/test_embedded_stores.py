@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,22 @@ def test_memory_store_purges_expired_records_as_it_goes() -> None:
     for _ in range(256):
         store.create(new_key(), make_record({}, now=clock(), idle=60))
     assert len(store) < 556
+
+
+def test_memory_store_holds_small_sessions_in_well_under_a_kilobyte() -> None:
+    keys = [new_key() for _ in range(2000)]
+    store = MemoryStore()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for index, key in enumerate(keys):
+            store.create(key, make_record({"user": f"user{index}", "n": index}))
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held / len(keys) < 1024
 
 
 def test_async_store_of_a_file_url_runs_in_threads(tmp_path: Path) -> None:

@@ -12,17 +12,29 @@ app and an ASGI app with the same config and store share sessions.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from flask import Flask, abort, g
+import orjson
+from flask import Flask, abort, g, request
 from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
 from websession.config import SessionConfig
+from websession.core.csrf import (
+    SAFE_METHODS,
+    CSRFPolicy,
+    Decision,
+    Verdict,
+    is_form,
+    parse_host,
+    session_token,
+)
 from websession.core.engine import SessionEngine
 from websession.core.session import Session
 from websession.core.tokens import hash_token
@@ -32,7 +44,15 @@ from websession.stores import open_store
 from websession.stores.base import Store
 from websession.types import Clock, Record
 
-__all__ = ["FlaskSession", "WebsessionInterface", "get_session", "init_app"]
+__all__ = [
+    "FlaskSession",
+    "WebsessionInterface",
+    "csrf_exempt",
+    "csrf_token",
+    "get_session",
+    "init_app",
+    "init_csrf",
+]
 
 logger = logging.getLogger("websession")
 
@@ -165,3 +185,87 @@ def get_session() -> FlaskSession:
     if not isinstance(session, FlaskSession):
         raise RuntimeError("flask.session is not a websession session: call init_app(app)")
     return session
+
+
+# -- CSRF: the same policy as the ASGI middleware -------------------------------------
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+_EXEMPT = "_websession_csrf_exempt"
+_csrf_logger = logging.getLogger("websession.csrf")
+
+
+def csrf_exempt(view: _View) -> _View:
+    """Mark a view as exempt from the CSRF check (webhooks, token-authenticated APIs)."""
+    setattr(view, _EXEMPT, True)
+    return view
+
+
+def csrf_token() -> str:
+    """Return a freshly masked CSRF token for this request's session (Jinja global)."""
+    return session_token(get_session())
+
+
+def init_csrf(
+    app: Flask,
+    *,
+    trusted_origins: Sequence[str] = (),
+    require_token: bool = False,
+    header_name: str = "X-CSRF-Token",
+    field_name: str = "_csrf",
+) -> CSRFPolicy:
+    """Check every unsafe request as ``websession.CSRFMiddleware`` does; call after
+    ``init_app``. Adds ``csrf_token()`` to Jinja. A rejection aborts with 403."""
+    policy = CSRFPolicy(trusted_origins, require_token=require_token)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    def check_csrf() -> Response | None:
+        if request.method.upper() in SAFE_METHODS or g.get(_FAILED) is not None:
+            return None
+        view = app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, _EXEMPT, False):
+            return None
+        origins = request.headers.getlist("Origin")
+        decision = policy.check_headers(
+            request.method,
+            request.headers.get("Sec-Fetch-Site"),
+            origins[0] if origins else None,
+            parse_host(request.host, request.scheme),
+        )
+        if len(origins) > 1:
+            decision = Decision(
+                Verdict.REJECT, "origin", "The request's origin is not allowed here."
+            )
+        if decision.verdict is Verdict.UNDECIDED:
+            token = request.headers.get(header_name)
+            if token is None and is_form(request.content_type):
+                token = request.form.get(field_name)
+            current: Any = flask_session._get_current_object()  # type: ignore[attr-defined]
+            session = current if isinstance(current, FlaskSession) else None
+            decision = policy.check_token(session, token)
+        if decision.allowed:
+            return None
+        _csrf_logger.warning(
+            "CSRF check failed (%s): %s %r", decision.reason, request.method, request.path
+        )
+        return _csrf_rejection(decision)
+
+    app.before_request_funcs.setdefault(None, []).append(check_csrf)
+    return policy
+
+
+def _csrf_rejection(decision: Decision) -> Response:
+    wants_json = "json" in (request.headers.get("Accept") or "") or request.is_json
+    if wants_json:
+        body: dict[str, Any] = {
+            "error": {"code": "csrf_failed", "reason": decision.reason, "message": decision.message}
+        }
+        response = Response(orjson.dumps(body), status=403, mimetype="application/json")
+    else:
+        response = Response(
+            "<!doctype html><html><head><title>403 Forbidden</title></head><body>"
+            f"<h1>Forbidden</h1><p>{html.escape(decision.message)}</p></body></html>",
+            status=403,
+            mimetype="text/html",
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 EMBEDDED_STORES = ["memory", "file", "sqlite"]
@@ -66,3 +68,12 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 def any_store_url(store_kind: str, tmp_path: Path) -> str:
     """A URL for a fresh store of every kind in turn."""
     return store_url(store_kind, tmp_path)
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
+    """A list to put HTTP clients in; each is closed after the test."""
+    made: list[httpx.AsyncClient] = []
+    yield made
+    for client in made:
+        await client.aclose()

@@ -11,36 +11,23 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from scripts.servers import Postgres, free_port
-from tests.conftest import store_url
-from websession import SessionConfig, SessionMiddleware, SetCookie, get_session
+from tests.serverapp import CONFIG, build_app, client_for, cookie_of, token_of, with_cookie
 from websession.core.engine import SessionEngine
 from websession.core.tokens import hash_token, new_token
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
-from websession.stores.base import AsyncStore
 from websession.stores.postgres import parse_url
 from websession.testing import make_record, new_key
 
-CONFIG = SessionConfig(
-    secret="g" * 32,
-    secure=False,
-    idle_timeout=timedelta(minutes=30),
-    absolute_timeout=timedelta(hours=2),
-)
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -70,64 +57,6 @@ def stopped(server: Postgres) -> Iterator[Postgres]:
 def table_url(server: Postgres, **options: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"table": f"t{new_key()[:12]}", **options}.items())
     return f"{server.url}?{query}"
-
-
-# -- the app ---------------------------------------------------------------------------
-
-
-async def write(request: Request) -> Response:
-    request.session[request.query_params.get("key", "value")] = request.query_params.get("v", "x")
-    return PlainTextResponse("ok")
-
-
-async def everything(request: Request) -> Response:
-    return JSONResponse(dict(request.session))
-
-
-async def destroy(request: Request) -> Response:
-    get_session(request).destroy()
-    return PlainTextResponse("ok")
-
-
-def build_app(store: AsyncStore, *extra: Route) -> Starlette:
-    routes = [Route("/write", write), Route("/all", everything), Route("/destroy", destroy)]
-    app = Starlette(routes=[*routes, *extra])
-    app.add_middleware(SessionMiddleware, store=store, config=CONFIG)
-    return app
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[httpx.AsyncClient]]:
-    made: list[httpx.AsyncClient] = []
-    yield made
-    for client in made:
-        await client.aclose()
-
-
-def client_for(app: Starlette, clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
-    """A client that keeps no cookies: each request sends the ones it means to."""
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-
-    async def forget(response: httpx.Response) -> None:
-        client.cookies.clear()
-
-    client.event_hooks["response"] = [forget]
-    clients.append(client)
-    return client
-
-
-def cookie_of(response: httpx.Response) -> str:
-    header = response.headers.get("set-cookie")
-    assert header is not None
-    return SetCookie.parse(header).value
-
-
-def with_cookie(value: str) -> dict[str, str]:
-    return {"cookie": f"session={value}"}
-
-
-def token_of(cookie_value: str) -> str:
-    return cookie_value.split(".")[0]
 
 
 async def until_ok(client: httpx.AsyncClient, path: str, **kwargs: Any) -> httpx.Response:
@@ -365,54 +294,3 @@ def test_store_errors_never_carry_the_key_or_password() -> None:
             assert not any(key in text or "pw-s3cret" in text for text in texts)
     finally:
         store.close()
-
-
-# -- concurrency at scale, on the shared server ------------------------------------------
-
-
-@pytest.fixture
-async def shared_store(tmp_path: Path) -> AsyncIterator[AsyncStore]:
-    store = open_async_store(store_url("postgres", tmp_path))
-    yield store
-    await store.close()
-
-
-async def test_200_concurrent_requests_each_setting_a_key_all_survive(
-    shared_store: AsyncStore, clients: list[httpx.AsyncClient]
-) -> None:
-    client = client_for(build_app(shared_store), clients)
-    headers = with_cookie(cookie_of(await client.get("/write", params={"key": "seed"})))
-    responses = await asyncio.gather(
-        *(
-            client.get("/write", params={"key": f"k{i}", "v": str(i)}, headers=headers)
-            for i in range(200)
-        )
-    )
-    assert [r.status_code for r in responses] == [200] * 200
-    data = (await client.get("/all", headers=headers)).json()
-    assert data == {"seed": "x", **{f"k{i}": str(i) for i in range(200)}}
-
-
-async def test_save_after_another_request_destroyed_the_session_does_not_resurrect_it(
-    shared_store: AsyncStore, clients: list[httpx.AsyncClient]
-) -> None:
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def slow_write(request: Request) -> Response:
-        entered.set()  # the session is loaded by now
-        await release.wait()
-        request.session["late"] = "too late"
-        return PlainTextResponse("ok")
-
-    client = client_for(build_app(shared_store, Route("/slow", slow_write)), clients)
-    cookie = cookie_of(await client.get("/write", params={"v": "1"}))
-    headers = with_cookie(cookie)
-    slow = asyncio.create_task(client.get("/slow", headers=headers))
-    await entered.wait()
-    assert (await client.get("/destroy", headers=headers)).status_code == 200
-    release.set()
-    late = await slow
-    assert late.status_code == 200
-    assert SetCookie.parse(late.headers["set-cookie"]).value == ""  # the dead cookie is dropped
-    assert await shared_store.load(hash_token(token_of(cookie))) is None
-    assert (await client.get("/all", headers=headers)).json() == {}

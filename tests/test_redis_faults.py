@@ -13,8 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,26 +21,14 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
-from tests.conftest import store_url
-from websession import SessionConfig, SessionMiddleware, SetCookie, get_session
+from tests.serverapp import CONFIG, build_app, client_for, cookie_of, token_of, with_cookie
 from websession.core.engine import SessionEngine
 from websession.core.tokens import hash_token, new_token
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
-from websession.stores.base import AsyncStore
 from websession.testing import make_record, new_key
 
-CONFIG = SessionConfig(
-    secret="f" * 32,
-    secure=False,
-    idle_timeout=timedelta(minutes=30),
-    absolute_timeout=timedelta(hours=2),
-)
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -117,66 +104,6 @@ def server(tmp_path: Path) -> Iterator[RedisProcess]:
     process.kill()
 
 
-# -- the app ---------------------------------------------------------------------------
-
-
-async def write(request: Request) -> Response:
-    request.session[request.query_params.get("key", "value")] = request.query_params.get("v", "x")
-    return PlainTextResponse("ok")
-
-
-async def everything(request: Request) -> Response:
-    return JSONResponse(dict(request.session))
-
-
-async def destroy(request: Request) -> Response:
-    get_session(request).destroy()
-    return PlainTextResponse("ok")
-
-
-def build_app(store: AsyncStore, *extra: Route) -> Starlette:
-    app = Starlette(
-        routes=[Route("/write", write), Route("/all", everything), Route("/destroy", destroy),
-                *extra]
-    )  # fmt: skip
-    app.add_middleware(SessionMiddleware, store=store, config=CONFIG)
-    return app
-
-
-@pytest.fixture
-async def client_factory() -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients: list[httpx.AsyncClient] = []
-    yield clients
-    for client in clients:
-        await client.aclose()
-
-
-def client_for(app: Starlette, clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
-    """A client that keeps no cookies: each request sends the ones it means to."""
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-
-    async def forget(response: httpx.Response) -> None:
-        client.cookies.clear()
-
-    client.event_hooks["response"] = [forget]
-    clients.append(client)
-    return client
-
-
-def cookie_of(response: httpx.Response) -> str:
-    header = response.headers.get("set-cookie")
-    assert header is not None
-    return SetCookie.parse(header).value
-
-
-def with_cookie(value: str) -> dict[str, str]:
-    return {"cookie": f"session={value}"}
-
-
-def token_of(cookie_value: str) -> str:
-    return cookie_value.split(".")[0]
-
-
 # -- server down, killed, back ---------------------------------------------------------
 
 
@@ -206,11 +133,11 @@ async def test_async_store_made_while_redis_is_down_raises_only_on_use() -> None
 
 
 async def test_app_starts_while_redis_is_down_answers_503_then_recovers(
-    server: RedisProcess, client_factory: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+    server: RedisProcess, clients: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     store = open_async_store(server.url + "?connect_timeout=0.5&timeout=0.5")
     try:
-        client = client_for(build_app(store), client_factory)
+        client = client_for(build_app(store), clients)
         token = new_token()
         cookie = SessionEngine(CONFIG).cookie_value(token)
         with caplog.at_level(logging.DEBUG):
@@ -236,12 +163,12 @@ async def test_app_starts_while_redis_is_down_answers_503_then_recovers(
 
 
 async def test_redis_killed_mid_request_answers_503_and_comes_back_intact(
-    server: RedisProcess, client_factory: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+    server: RedisProcess, clients: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     server.start()
     store = open_async_store(server.url)
     try:
-        client = client_for(build_app(store), client_factory)
+        client = client_for(build_app(store), clients)
         cookie = cookie_of(await client.get("/write", params={"key": "seed", "v": "s"}))
         headers = with_cookie(cookie)
 
@@ -330,12 +257,12 @@ def test_command_over_its_timeout_is_a_store_timeout(server: RedisProcess) -> No
 
 
 async def test_async_timeout_answers_503_with_the_timeout_code(
-    server: RedisProcess, client_factory: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
+    server: RedisProcess, clients: list[httpx.AsyncClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     server.start()
     store = open_async_store(server.url + "?timeout=0.3")
     try:
-        client = client_for(build_app(store), client_factory)
+        client = client_for(build_app(store), clients)
         cookie = cookie_of(await client.get("/write", params={"v": "1"}))
         sleeper = sleep_server(server.port, 1.0)
         with caplog.at_level(logging.DEBUG):
@@ -368,54 +295,3 @@ def test_store_errors_never_carry_the_key(server: RedisProcess) -> None:
             assert not any(key in text for text in texts)
     finally:
         store.close()
-
-
-# -- concurrency at scale, on the shared servers -----------------------------------------
-
-
-@pytest.fixture(params=["redis", "redis-cluster"])
-async def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncStore]:
-    store = open_async_store(store_url(request.param, tmp_path))
-    yield store
-    await store.close()
-
-
-async def test_200_concurrent_requests_each_setting_a_key_all_survive(
-    shared_store: AsyncStore, client_factory: list[httpx.AsyncClient]
-) -> None:
-    client = client_for(build_app(shared_store), client_factory)
-    headers = with_cookie(cookie_of(await client.get("/write", params={"key": "seed"})))
-    responses = await asyncio.gather(
-        *(
-            client.get("/write", params={"key": f"k{i}", "v": str(i)}, headers=headers)
-            for i in range(200)
-        )
-    )
-    assert [r.status_code for r in responses] == [200] * 200
-    data = (await client.get("/all", headers=headers)).json()
-    assert data == {"seed": "x", **{f"k{i}": str(i) for i in range(200)}}
-
-
-async def test_save_after_another_request_destroyed_the_session_does_not_resurrect_it(
-    shared_store: AsyncStore, client_factory: list[httpx.AsyncClient]
-) -> None:
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def slow_write(request: Request) -> Response:
-        entered.set()  # the session is loaded by now
-        await release.wait()
-        request.session["late"] = "too late"
-        return PlainTextResponse("ok")
-
-    client = client_for(build_app(shared_store, Route("/slow", slow_write)), client_factory)
-    cookie = cookie_of(await client.get("/write", params={"v": "1"}))
-    headers = with_cookie(cookie)
-    slow = asyncio.create_task(client.get("/slow", headers=headers))
-    await entered.wait()
-    assert (await client.get("/destroy", headers=headers)).status_code == 200
-    release.set()
-    late = await slow
-    assert late.status_code == 200
-    assert SetCookie.parse(late.headers["set-cookie"]).value == ""  # the dead cookie is dropped
-    assert await shared_store.load(hash_token(token_of(cookie))) is None
-    assert (await client.get("/all", headers=headers)).json() == {}

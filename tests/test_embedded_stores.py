@@ -5,13 +5,16 @@ from __future__ import annotations
 import gc
 import sqlite3
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import orjson
 import pytest
 
 from websession import ConfigError, StoreError, open_async_store, open_store
 from websession.stores import AsyncAdapter, FileStore, MemoryStore, SQLiteStore
 from websession.testing import FakeClock, make_record, new_key
+from websession.types import Changes
 
 
 def test_sqlite_url_with_three_slashes_is_relative(
@@ -66,6 +69,95 @@ def test_sqlite_on_an_unusable_path_raises_store_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StoreError):
         SQLiteStore(blocker / "sessions.db")
+
+
+AWKWARD_KEYS = ['a"b', "a.b", "$", "$.x", "[0]", "a[1]", "\\", "'", "", " ", "é", "\u2028", "*"]
+
+
+def test_sqlite_update_sets_and_removes_keys_with_awkward_characters(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    start: dict[str, object] = dict.fromkeys(AWKWARD_KEYS, 0)
+    start["keep"] = 1
+    store.create(key, make_record(start))
+    changes = Changes(
+        last_seen=1.0,
+        expires_at=2.0,
+        set={name: [name, None] for name in AWKWARD_KEYS[:7]},
+        remove=frozenset(AWKWARD_KEYS[7:]),
+    )
+    assert store.update(key, changes)
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {name: [name, None] for name in AWKWARD_KEYS[:7]} | {"keep": 1}
+    store.close()
+
+
+def test_sqlite_update_keeps_values_exact(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"cart": {"a": 1, "b": 2}}))
+    value = {"x": None, "f": 0.1 + 0.2, "big": 2**63 - 1, "t": True, "s": "ü"}
+    assert store.update(key, Changes(1.0, 2.0, set={"cart": value, "none": None}))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"cart": value, "none": None}
+    store.close()
+
+
+def test_sqlite_update_keeps_data_a_json_object_blob(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    store.update(key, Changes(1.0, 2.0, set={"b": [1]}, remove=frozenset({"a"})))
+    store.close()
+    with sqlite3.connect(path) as db:
+        (data,) = db.execute("SELECT data FROM websession_sessions").fetchone()
+    assert data == orjson.dumps({"b": [1]})
+
+
+def test_sqlite_update_is_one_statement(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.update(key, Changes(1.0, 2.0, set={"b": 2}, remove=frozenset({"a"})))
+    assert not store.update(new_key(), Changes(1.0, 2.0, set={"b": 2}))
+    assert [s.split()[0] for s in statements] == ["UPDATE", "UPDATE"]
+    store.close()
+
+
+def test_sqlite_writers_on_separate_connections_never_lose_keys(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    stores = [SQLiteStore(path) for _ in range(4)]
+    key = new_key()
+    stores[0].create(key, make_record({}))
+
+    def write(index: int) -> None:
+        store = stores[index % len(stores)]
+        assert store.update(key, Changes(1.0, 2.0, set={f"k{index}": index}))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(200)))
+    loaded = stores[1].load(key)
+    assert loaded is not None
+    assert loaded.data == {f"k{index}": index for index in range(200)}
+    for store in stores:
+        store.close()
+
+
+def test_sqlite_update_of_corrupt_data_raises_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE websession_sessions SET data = x'7b'")
+    with pytest.raises(StoreError):
+        store.update(key, Changes(1.0, 2.0, set={"b": 2}))
+    store.close()
 
 
 def test_file_store_names_files_by_the_hash_and_writes_atomically(tmp_path: Path) -> None:

@@ -10,9 +10,15 @@ Schema (created on first use)::
         user_id TEXT                    -- per-user index (partial index)
     ) WITHOUT ROWID;
 
-Reads are one primary-key SELECT. A patch runs in a ``BEGIN IMMEDIATE`` transaction
-(read, merge the changed keys, write), which SQLite serializes across threads and
-processes, so concurrent writers to different keys never lose each other's keys.
+Reads are one primary-key SELECT. A patch is one UPDATE statement,
+``data = websession_patch(data, set, remove)``, where ``websession_patch`` is a Python
+function each store registers on its connection: it merges the changed keys into the
+stored JSON (orjson, as on create). SQLite runs each statement under the database's
+write lock, so the read and the write of the merge are one atomic step across threads
+and processes: concurrent writers to different keys never lose each other's keys, and a
+deleted row is never brought back. (SQLite's own JSON paths cannot address every key
+before 3.45: a key holding ``"`` has no path, so the merge is not done with
+``json_set``.) ``replace`` deletes and inserts in one ``BEGIN IMMEDIATE`` transaction.
 """
 
 from __future__ import annotations
@@ -51,6 +57,11 @@ _COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_i
 _LOAD = f"SELECT {_COLUMNS} FROM websession_sessions WHERE key = ?"  # noqa: S608
 _INSERT = f"INSERT INTO websession_sessions (key, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
+_UPDATE = (
+    "UPDATE websession_sessions SET data = websession_patch(data, ?, ?), last_seen = ?, "
+    "expires_at = ?, user_id = CASE WHEN ? THEN ? ELSE user_id END WHERE key = ?"
+)
+
 Row = tuple[bytes, float, float, float, float, str | None]
 
 
@@ -70,6 +81,18 @@ def _row(key: SessionKey, record: Record) -> tuple[object, ...]:
     )
 
 
+def _patch(data: bytes | str, set_: bytes | None, remove: bytes | None) -> bytes:
+    """The SQL function ``websession_patch(data, set, remove)``: ``data`` with the keys
+    of the JSON object ``set`` set and those of the JSON array ``remove`` removed."""
+    merged = orjson.loads(data)
+    if set_ is not None:
+        merged.update(orjson.loads(set_))
+    if remove is not None:
+        for name in orjson.loads(remove):
+            merged.pop(name, None)
+    return orjson.dumps(merged)
+
+
 class SQLiteStore:
     """Sessions in one SQLite database file (or ``:memory:``)."""
 
@@ -85,6 +108,7 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._db.create_function("websession_patch", 3, _patch, deterministic=True)
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the SQLite session database {self.path}") from exc
@@ -126,28 +150,17 @@ class SQLiteStore:
         return self._call(run)
 
     def update(self, key: SessionKey, changes: Changes) -> bool:
-        """Merge the changed keys into the stored data in one write transaction."""
-
-        def run(db: sqlite3.Connection) -> bool:
-            with self._transaction(db):
-                row = db.execute(
-                    "SELECT data, user_id FROM websession_sessions WHERE key = ?", (key,)
-                ).fetchone()
-                if row is None:
-                    return False
-                data = orjson.loads(row[0])
-                data.update(changes.set)
-                for name in changes.remove:
-                    data.pop(name, None)
-                user_id = changes.user_id if changes.set_user else row[1]
-                db.execute(
-                    "UPDATE websession_sessions SET data = ?, last_seen = ?, expires_at = ?, "
-                    "user_id = ? WHERE key = ?",
-                    (orjson.dumps(data), changes.last_seen, changes.expires_at, user_id, key),
-                )
-            return True
-
-        return self._call(run)
+        """One UPDATE that merges the changed keys into the stored data."""
+        params = (
+            orjson.dumps(dict(changes.set)) if changes.set else None,
+            orjson.dumps(list(changes.remove)) if changes.remove else None,
+            changes.last_seen,
+            changes.expires_at,
+            changes.set_user,
+            changes.user_id,
+            key,
+        )
+        return self._call(lambda db: db.execute(_UPDATE, params).rowcount == 1)
 
     def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
         """One UPDATE of the deadline."""

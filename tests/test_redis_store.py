@@ -3,7 +3,9 @@ cluster): round trips per operation, TTLs, the user index, hash tags, URL option
 
 from __future__ import annotations
 
+import asyncio
 import math
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +23,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tests.conftest import server_url, store_url
+from tests.test_redis_faults import RedisProcess
 from websession import SessionConfig, SessionMiddleware, SetCookie
-from websession.errors import ConfigError, StoreError
+from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
 from websession.stores.redis import (
     AsyncRedisStore,
@@ -653,3 +656,112 @@ async def test_open_async_store_picks_the_async_redis_store() -> None:
             assert store.options.prefix == "p"
         finally:
             await store.close()
+
+
+# -- the async store's own connections ---------------------------------------------------
+
+
+async def test_async_max_connections_bounds_the_connections_per_server(
+    kind: str, tmp_path: Path, nodes: list[redis.Redis]
+) -> None:
+    store = open_async(store_url(kind, tmp_path) + "&max_connections=2")
+    try:
+        keys = [new_key() for _ in range(30)]
+        for key in keys:
+            await store.create(key, make_record({"a": 1}))
+        await store.close()  # a cluster client's startup connections are gone
+        await asyncio.sleep(0.1)
+        before = [len(node.client_list()) for node in nodes]
+        loaded = await asyncio.gather(*(store.load(key) for key in keys * 10))
+        assert all(record is not None for record in loaded)
+        opened = [len(node.client_list()) - b for node, b in zip(nodes, before, strict=True)]
+        assert max(opened) <= 2
+        assert sum(opened) >= 1
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def private_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    process = RedisProcess(tmp_path / "redis")
+    process.start()
+    yield process
+    process.signal(signal.SIGCONT)
+    process.kill()
+
+
+async def two_sessions(store: AsyncRedisStore) -> tuple[SessionKey, SessionKey]:
+    one, two = new_key(), new_key()
+    await store.create(one, make_record({"who": "one"}))
+    await store.create(two, make_record({"who": "two"}))
+    return one, two
+
+
+async def test_async_timed_out_command_leaves_no_reply_for_the_next(
+    private_server: RedisProcess,
+) -> None:
+    store = open_async(private_server.url + "?timeout=0.3&max_connections=1")
+    try:
+        one, two = await two_sessions(store)
+        private_server.signal(signal.SIGSTOP)
+        with pytest.raises(StoreTimeout):
+            await store.load(one)
+        private_server.signal(signal.SIGCONT)  # the server now answers the abandoned HGETALL
+        loaded = await store.load(two)
+        assert loaded is not None
+        assert loaded.data == {"who": "two"}
+    finally:
+        await store.close()
+
+
+async def test_async_cancelled_command_leaves_no_reply_for_the_next(
+    private_server: RedisProcess,
+) -> None:
+    store = open_async(private_server.url + "?max_connections=1")
+    try:
+        one, two = await two_sessions(store)
+        private_server.signal(signal.SIGSTOP)
+        pending = asyncio.create_task(store.load(one))
+        await asyncio.sleep(0.1)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        private_server.signal(signal.SIGCONT)
+        loaded = await store.load(two)
+        assert loaded is not None
+        assert loaded.data == {"who": "two"}
+    finally:
+        await store.close()
+
+
+async def test_async_store_reconnects_after_a_restart(private_server: RedisProcess) -> None:
+    store = open_async(private_server.url)
+    try:
+        key = new_key()
+        assert await store.create(key, make_record({"a": 1}))
+        private_server.kill()
+        with pytest.raises(StoreUnavailable):
+            await store.load(key)
+        private_server.start()  # durable: the record survived
+        loaded = await store.load(key)  # the idle connection died; the store reconnects
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        await store.close()
+
+
+async def test_async_idle_connections_die_with_a_restart_and_are_replaced(
+    private_server: RedisProcess,
+) -> None:
+    store = open_async(private_server.url + "?max_connections=4")
+    try:
+        key = new_key()
+        await store.create(key, make_record({"a": 1}))
+        await asyncio.gather(*(store.load(key) for _ in range(4)))  # four idle connections
+        private_server.kill()
+        private_server.start()
+        for _ in range(4):  # each finds its connection dead, and is sent once more
+            loaded = await store.load(key)
+            assert loaded is not None
+    finally:
+        await store.close()

@@ -8,7 +8,7 @@ URLs::
 
 Query parameters: ``prefix`` (key prefix, default ``websession``), ``connect_timeout`` and
 ``timeout`` (seconds, default 2 each; ``timeout`` bounds every command and the wait for
-a free connection) and ``max_connections`` (default 50). Nothing connects until the
+a free connection, which the async store bounds together) and ``max_connections`` (default 50). Nothing connects until the
 first command, so an app starts while Redis is down and answers 503 until it is back;
 a dead pooled connection (server restarted) is replaced by one immediate retry, which
 is safe because every operation here can be repeated (a repeated create finds its own
@@ -75,7 +75,7 @@ import asyncio
 import hashlib
 import math
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -92,6 +92,7 @@ from redis.exceptions import (
     NoScriptError,
     RedisClusterException,
     RedisError,
+    ResponseError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -668,23 +669,67 @@ class RedisStore:
 # -- async -------------------------------------------------------------------------
 
 
+def _connection_factory(options: RedisOptions) -> Callable[[], redis.asyncio.Connection]:
+    """Make connections to a standalone server with no per-read timeout: the async
+    store bounds each round trip as a whole (``asyncio.timeout``)."""
+    host, port = options.hosts[0]
+    kind = redis.asyncio.SSLConnection if options.ssl else redis.asyncio.Connection
+    settings: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "db": options.db,
+        "username": options.username,
+        "password": options.password,
+        "socket_timeout": None,
+        "socket_connect_timeout": options.connect_timeout,
+        "retry": AsyncRetry(NoBackoff(), 0),  # the store retries whole round trips
+    }
+    return lambda: kind(**settings)
+
+
+async def _round_trip(conn: redis.asyncio.Connection, batch: list[Command]) -> list[Any]:
+    """Send ``batch`` (pipelined) on ``conn`` and read every reply; a reply that is a
+    server error is returned, not raised, so the connection is left with nothing unread."""
+    packed = conn.pack_command(*batch[0]) if len(batch) == 1 else conn.pack_commands(batch)
+    await conn.send_packed_command(packed, check_health=False)
+    results: list[Any] = []
+    for command in batch:
+        try:
+            reply = await conn.read_response()
+        except ResponseError as exc:
+            reply = exc
+        if command[0] == "HGETALL" and isinstance(reply, list):  # RESP2: a flat list
+            pairs = iter(reply)
+            reply = dict(zip(pairs, pairs, strict=True))
+        results.append(reply)
+    return results
+
+
 class AsyncRedisStore:
-    """Sessions in Redis / Valkey or a Redis Cluster, on redis.asyncio (see the module doc)."""
+    """Sessions in Redis / Valkey or a Redis Cluster, on redis.asyncio (see the module doc).
+
+    On a standalone server the store keeps its own connections (at most
+    ``max_connections``) and talks to them directly: one ``asyncio.timeout`` bounds the
+    wait for a connection and the round trip together, and a connection that fails,
+    times out or is cancelled mid-command is closed, never reused, so no reply is ever
+    left unread on a connection that is handed out again. A Redis Cluster goes through
+    redis-py's cluster client.
+    """
 
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
         self._plans = _Plans(options.prefix, options.cluster)
-        # As in RedisStore; both clients connect on their first command.
+        # Nothing connects before the first command.
         self._slots = asyncio.Semaphore(options.max_connections)
-        self._client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+        self._idle: list[redis.asyncio.Connection] = []
+        self._new_connection = _connection_factory(options)  # standalone only
+        self._cluster: redis.asyncio.cluster.RedisCluster | None = None
         if options.cluster:
-            self._client = redis.asyncio.cluster.RedisCluster(
+            self._cluster = redis.asyncio.cluster.RedisCluster(
                 startup_nodes=[redis.asyncio.cluster.ClusterNode(h, p) for h, p in options.hosts],
                 retry=_async_retry(),
                 **_shared(options),
             )
-        else:
-            self._client = redis.asyncio.Redis(**_standalone(options), retry=_async_retry())
 
     def __repr__(self) -> str:
         return f"AsyncRedisStore({self.options!r})"
@@ -701,23 +746,57 @@ class AsyncRedisStore:
 
     async def _execute(self, batch: list[Command]) -> list[Any]:
         slots = self._slots
-        if slots.locked():  # wait for a slot, within the timeout
-            try:
-                async with asyncio.timeout(self.options.timeout):
-                    await slots.acquire()
-            except TimeoutError as exc:
-                raise StoreTimeout("no Redis connection became free in time") from exc
-        else:
-            await slots.acquire()  # returns at once
+        acquired = False
         try:
-            return await self._send(self._client, batch)
+            async with asyncio.timeout(self.options.timeout):
+                await slots.acquire()
+                acquired = True
+                if self._cluster is not None:
+                    return await self._send_cluster(self._cluster, batch)
+                results = await self._exchange(batch)
+                for i in _noscript(results):
+                    (results[i],) = await self._exchange([_as_eval(batch[i])])
+                    if isinstance(results[i], Exception):
+                        raise results[i]
+                return results
+        except TimeoutError as exc:
+            if not acquired:
+                raise StoreTimeout("no Redis connection became free in time") from exc
+            raise StoreTimeout("a Redis session store command timed out") from exc
         except _DRIVER_ERRORS as exc:
             raise _store_error(exc) from exc
         finally:
-            slots.release()
+            if acquired:
+                slots.release()
+
+    async def _exchange(self, batch: list[Command]) -> list[Any]:
+        """One round trip on an idle connection, or a new one; a dead idle connection
+        (server restarted) drops the other idle ones and the batch is sent once more."""
+        for attempt in range(2):
+            reused = bool(self._idle)
+            conn = self._idle.pop() if reused else self._new_connection()
+            try:
+                results = await _round_trip(conn, batch)
+            except RedisConnectionError:
+                await conn.disconnect(nowait=True)
+                if not reused or attempt:
+                    raise
+                await self._drop_idle()
+                continue
+            except BaseException:
+                await conn.disconnect(nowait=True)
+                raise
+            self._idle.append(conn)
+            return results
+        raise AssertionError("unreachable")
+
+    async def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.disconnect(nowait=True)
 
     @staticmethod
-    async def _send(client: Any, batch: list[Command]) -> list[Any]:
+    async def _send_cluster(client: Any, batch: list[Command]) -> list[Any]:
         if len(batch) == 1:
             return [await AsyncRedisStore._call(client, batch[0])]
         pipe = client.pipeline(transaction=False)
@@ -773,7 +852,9 @@ class AsyncRedisStore:
 
     async def close(self) -> None:
         """Close every connection."""
-        await self._client.aclose()
+        await self._drop_idle()
+        if self._cluster is not None:
+            await self._cluster.aclose()
 
 
 def open_sync(url: str) -> RedisStore:

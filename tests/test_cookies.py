@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import time
 from datetime import UTC, datetime
 
@@ -9,7 +11,7 @@ import pytest
 
 from websession import Secret
 from websession.core.cookies import SetCookie, cookie_values, parse_cookie_header
-from websession.core.signing import Signer
+from websession.core.signing import Signer, derive_key
 from websession.core.tokens import TOKEN_LENGTH, hash_token, new_token
 
 A = Secret("a" * 32)
@@ -37,6 +39,19 @@ def test_signed_value_verifies() -> None:
     assert verified is not None
     assert verified.token == token
     assert not verified.stale
+
+
+def test_signature_is_hmac_sha256_under_the_derived_key() -> None:
+    """The reused keyed HMAC gives exactly RFC 2104's value, value after value."""
+    signer = Signer([A])
+    key = derive_key(A, b"session-cookie")
+    for token in (new_token(), new_token(), "T" * TOKEN_LENGTH):
+        expected = hmac.digest(key, token.encode(), "sha256")
+        signature = signer.sign(token).split(".")[1]
+        assert base64.urlsafe_b64decode(signature + "=") == expected
+        verified = signer.verify(signer.sign(token))
+        assert verified is not None
+        assert verified.key == hash_token(token)
 
 
 def test_previous_secret_verifies_and_is_marked_stale() -> None:

@@ -126,7 +126,7 @@ class _Plans:
         value = credential.strip()
         if len(value) == SIGNED_LENGTH:
             verified = self._signer.verify(value)
-            return None if verified is None else hash_token(verified.token)
+            return None if verified is None else verified.key
         if len(value) == TOKEN_LENGTH and _TOKEN_ALPHABET.issuperset(value):
             return hash_token(value)
         return None

@@ -32,7 +32,6 @@ from websession.auth.users import AsyncUserStore, User, UserStore
 from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.session import Session
-from websession.core.tokens import hash_token
 from websession.integrations.saving import save, save_async
 from websession.types import Record, SessionKey
 
@@ -292,7 +291,7 @@ class AuthHarness:
     def request(self, cookie: str | None = None) -> Session:
         """The session the middleware would serve for a cookie value."""
         verified = None if cookie is None else self.engine.verify([f"{self.cookie_name}={cookie}"])
-        record = None if verified is None else self.load(hash_token(verified.token))
+        record = None if verified is None else self.load(verified.key)
         return self.engine.open(verified, record)
 
     def respond(self, session: Session) -> SetCookie | None:

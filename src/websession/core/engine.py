@@ -136,7 +136,7 @@ class SessionEngine:
         return Session(
             record,
             token=verified.token,
-            key=hash_token(verified.token),
+            key=verified.key,
             stale_signature=verified.stale,
         )
 

@@ -20,9 +20,8 @@ import orjson
 from websession.backends.cookie import CookieBackend, open_cookie_backend
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
-from websession.core.engine import SessionEngine
+from websession.core.engine import Op, SessionEngine
 from websession.core.session import Session
-from websession.core.tokens import hash_token
 from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.saving import save_async
 from websession.stores import open_async_store
@@ -94,9 +93,16 @@ class SessionMiddleware:
         verified = engine.verify(headers)
         record: Record | None = None
         if verified is not None:
-            record = await store.load(hash_token(verified.token))
+            record = await store.load(verified.key)
         session = engine.open(verified, record)
-        return session, lambda: save_async(store, engine.finish(session))
+
+        async def save() -> SetCookie | None:
+            outcome = engine.finish(session)
+            if outcome.op is Op.NOTHING:  # no store call, no coroutine
+                return outcome.cookie
+            return await save_async(store, outcome)
+
+        return session, save
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -132,6 +138,9 @@ class SessionMiddleware:
                     _log_failure("save", exc)
                     replaced = True
                     await _send_error(send, scope, exc)
+                    return
+                if cookie is None and not session.accessed:  # nothing to add
+                    await send(message)
                     return
                 headers = list(message.get("headers", ()))
                 if cookie is not None:

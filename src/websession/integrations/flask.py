@@ -37,7 +37,6 @@ from websession.core.csrf import (
 )
 from websession.core.engine import SessionEngine
 from websession.core.session import Session
-from websession.core.tokens import hash_token
 from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.saving import save
 from websession.stores import open_store
@@ -101,7 +100,7 @@ class WebsessionInterface(SessionInterface):
         record: Record | None = None
         if verified is not None:
             try:
-                record = self.store.load(hash_token(verified.token))
+                record = self.store.load(verified.key)
             except StoreError as exc:
                 _log("load", exc)
                 setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503

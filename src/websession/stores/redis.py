@@ -8,8 +8,9 @@ URLs::
 
 Query parameters: ``prefix`` (key prefix, default ``websession``), ``connect_timeout`` and
 ``timeout`` (seconds, default 2 each; ``timeout`` bounds every command and the wait for
-a free connection, which the async store bounds together) and ``max_connections`` (default 50). Nothing connects until the
-first command, so an app starts while Redis is down and answers 503 until it is back;
+a free connection, which the async store bounds together) and ``max_connections``
+(default 50). Nothing connects until the first command, so an app starts while Redis
+is down and answers 503 until it is back;
 a dead pooled connection (server restarted) is replaced by one immediate retry, which
 is safe because every operation here can be repeated (a repeated create finds its own
 record and changes nothing). Timeouts are not retried.

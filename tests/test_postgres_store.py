@@ -331,3 +331,39 @@ def test_websession_setup_creates_the_table(
     assert "the PostgresStore is ready" in capsys.readouterr().out
     found = admin.execute("SELECT to_regclass(%s)", (table,)).fetchone()
     assert found == (table,)
+
+
+async def test_async_cancelled_statement_leaves_the_pool_usable(
+    url: str, admin: psycopg.Connection[Any], table: str
+) -> None:
+    store = AsyncPostgresStore(parse_url(url + "&max_connections=1"))
+    try:
+        key, other = new_key(), new_key()
+        await store.create(key, make_record({"who": "key"}))
+        await store.create(other, make_record({"who": "other"}))
+        with admin.transaction():  # hold the row lock: the store's UPDATE waits on it
+            admin.execute(f"SELECT 1 FROM {table} WHERE key = %s FOR UPDATE", (key,))  # noqa: S608
+            pending = asyncio.create_task(
+                store.update(key, Changes(last_seen=1.0, expires_at=2.0, set={"b": 1}))
+            )
+            await asyncio.sleep(0.2)
+            pending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pending
+        loaded = await store.load(other)  # the one pooled connection, or its replacement
+        assert loaded is not None
+        assert loaded.data == {"who": "other"}
+        again = await store.load(key)
+        assert again is not None
+        assert again.data == {"who": "key"}
+    finally:
+        await store.close()
+
+
+def test_statements_are_rendered_once(store: PostgresStore) -> None:
+    statements = vars(store._sql)
+    assert all(
+        type(value) is bytes
+        for name, value in statements.items()
+        if name not in ("schema", "lock_key")
+    )

@@ -186,41 +186,54 @@ def schema_statements(table: str = "websession_sessions") -> list[str]:
 
 
 class _Statements:
-    """The statements for one table, composed once."""
+    """The statements for one table, rendered to bytes once: psycopg would compose an
+    ``sql.Composed`` again on every execute."""
 
     def __init__(self, table: str) -> None:
         name = sql.Identifier(table)
         columns = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
         self.lock_key = f"websession_sessions:{table}"
         self.schema = [sql.SQL(statement) for statement in schema_statements(table)]
-        self.load = sql.SQL("SELECT {} FROM {} WHERE key = %s").format(columns, name)
+        self.load = _render(sql.SQL("SELECT {} FROM {} WHERE key = %s").format(columns, name))
         insert = sql.SQL(
             "INSERT INTO {} (key, {}) VALUES (%s, %s::jsonb, %s, %s, %s, %s, %s) "
             "ON CONFLICT (key) DO NOTHING"
         ).format(name, columns)
-        self.create = insert
-        self.update = sql.SQL(
-            "UPDATE {} SET data = (data - %s::text[]) || %s::jsonb, last_seen = %s, "
-            "expires_at = %s, user_id = CASE WHEN %s THEN %s::text ELSE user_id END "
-            "WHERE key = %s"
-        ).format(name)
-        self.touch = sql.SQL("UPDATE {} SET last_seen = %s, expires_at = %s WHERE key = %s").format(
-            name
+        self.create = _render(insert)
+        self.update = _render(
+            sql.SQL(
+                "UPDATE {} SET data = (data - %s::text[]) || %s::jsonb, last_seen = %s, "
+                "expires_at = %s, user_id = CASE WHEN %s THEN %s::text ELSE user_id END "
+                "WHERE key = %s"
+            ).format(name)
         )
-        self.replace = sql.SQL("WITH gone AS (DELETE FROM {} WHERE key = %s) {}").format(
-            name, insert
+        self.touch = _render(
+            sql.SQL("UPDATE {} SET last_seen = %s, expires_at = %s WHERE key = %s").format(name)
         )
-        self.delete = sql.SQL("DELETE FROM {} WHERE key = %s").format(name)
-        self.list_user = sql.SQL(
-            "SELECT key, {} FROM {} WHERE user_id = %s AND expires_at > %s ORDER BY created_at"
-        ).format(columns, name)
-        self.delete_user = sql.SQL(
-            "DELETE FROM {} WHERE user_id = %s AND key IS DISTINCT FROM %s::text"
-        ).format(name)
-        self.purge = sql.SQL(
-            "DELETE FROM {0} WHERE key IN (SELECT key FROM {0} WHERE expires_at < %s "
-            "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)"
-        ).format(name)
+        self.replace = _render(
+            sql.SQL("WITH gone AS (DELETE FROM {} WHERE key = %s) {}").format(name, insert)
+        )
+        self.delete = _render(sql.SQL("DELETE FROM {} WHERE key = %s").format(name))
+        self.list_user = _render(
+            sql.SQL(
+                "SELECT key, {} FROM {} WHERE user_id = %s AND expires_at > %s ORDER BY created_at"
+            ).format(columns, name)
+        )
+        self.delete_user = _render(
+            sql.SQL("DELETE FROM {} WHERE user_id = %s AND key IS DISTINCT FROM %s::text").format(
+                name
+            )
+        )
+        self.purge = _render(
+            sql.SQL(
+                "DELETE FROM {0} WHERE key IN (SELECT key FROM {0} WHERE expires_at < %s "
+                "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+            ).format(name)
+        )
+
+
+def _render(query: sql.Composed) -> bytes:
+    return query.as_bytes(None)
 
 
 def _json(value: Any) -> str:
@@ -352,12 +365,18 @@ class PostgresStore:
                 if not self._open:
                     self._pool.open(wait=False)
                     self._open = True
-        with self._pool.connection() as conn:
-            try:
-                return work(conn)
-            except psycopg.OperationalError as exc:
-                exc._websession_broken = conn.broken  # type: ignore[attr-defined]
-                raise
+        # getconn/putconn rather than connection(): the latter also enters the
+        # connection's own context (a commit, a no-op in autocommit) and keeps stats.
+        # putconn closes a connection left mid-statement or broken, and replaces it.
+        pool = self._pool
+        conn = pool.getconn()
+        try:
+            return work(conn)
+        except psycopg.OperationalError as exc:
+            exc._websession_broken = conn.broken  # type: ignore[attr-defined]
+            raise
+        finally:
+            pool.putconn(conn)
 
     def _prepare(self, *, again: bool = False) -> None:
         with self._setup_lock:
@@ -476,12 +495,15 @@ class AsyncPostgresStore:
                 if not self._open:
                     await self._pool.open(wait=False)
                     self._open = True
-        async with self._pool.connection() as conn:
-            try:
-                return await work(conn)
-            except psycopg.OperationalError as exc:
-                exc._websession_broken = conn.broken  # type: ignore[attr-defined]
-                raise
+        pool = self._pool  # getconn/putconn: see PostgresStore._attempt
+        conn = await pool.getconn()
+        try:
+            return await work(conn)
+        except psycopg.OperationalError as exc:
+            exc._websession_broken = conn.broken  # type: ignore[attr-defined]
+            raise
+        finally:
+            await pool.putconn(conn)
 
     def _locked(self) -> asyncio.Lock:
         if self._lock is None:
@@ -509,21 +531,21 @@ class AsyncPostgresStore:
         except _DRIVER_ERRORS as exc:
             raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
-    async def _fetchone(self, query: sql.Composed, params: tuple[Any, ...]) -> Any:
+    async def _fetchone(self, query: bytes, params: tuple[Any, ...]) -> Any:
         async def run(conn: psycopg.AsyncConnection[Any]) -> Any:
             cursor = await conn.execute(query, params)
             return await cursor.fetchone()
 
         return await self._run(run)
 
-    async def _fetchall(self, query: sql.Composed, params: tuple[Any, ...]) -> list[Any]:
+    async def _fetchall(self, query: bytes, params: tuple[Any, ...]) -> list[Any]:
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
             cursor = await conn.execute(query, params)
             return await cursor.fetchall()
 
         return await self._run(run)
 
-    async def _rowcount(self, query: sql.Composed, params: tuple[Any, ...]) -> int:
+    async def _rowcount(self, query: bytes, params: tuple[Any, ...]) -> int:
         async def run(conn: psycopg.AsyncConnection[Any]) -> int:
             cursor = await conn.execute(query, params)
             return cursor.rowcount

@@ -53,6 +53,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from weakref import WeakKeyDictionary
 
 import orjson
 
@@ -334,6 +335,8 @@ class PostgresStore:
             options.conninfo, configure=_configure, **_pool_settings(options)
         )
         self._connect_errors = _ConnectErrors(self._pool)
+        self._cursors: WeakKeyDictionary[psycopg.Connection[Any], psycopg.Cursor[Any]]
+        self._cursors = WeakKeyDictionary()
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()
         self._open = False
@@ -378,6 +381,13 @@ class PostgresStore:
         finally:
             pool.putconn(conn)
 
+    def _cursor(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        """The connection's cursor, made once: a new cursor per statement costs more."""
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.closed:
+            cursor = self._cursors[conn] = conn.cursor()
+        return cursor
+
     def _prepare(self, *, again: bool = False) -> None:
         with self._setup_lock:
             if again or not self._ready:
@@ -399,45 +409,57 @@ class PostgresStore:
 
     def load(self, key: SessionKey) -> Record | None:
         """See ``Store.load``: one primary-key SELECT."""
-        row = self._run(lambda conn: conn.execute(self._sql.load, (key,)).fetchone())
+        row = self._run(lambda conn: self._cursor(conn).execute(self._sql.load, (key,)).fetchone())
         return None if row is None else _record(row)
 
     def create(self, key: SessionKey, record: Record) -> bool:
         """See ``Store.create``: one INSERT that never overwrites."""
         params = _insert_params(key, record)
-        return self._run(lambda conn: conn.execute(self._sql.create, params).rowcount == 1)
+        return self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.create, params).rowcount == 1
+        )
 
     def update(self, key: SessionKey, changes: Changes) -> bool:
         """See ``Store.update``: one UPDATE merging the changed keys on the server."""
         params = _update_params(key, changes)
-        return self._run(lambda conn: conn.execute(self._sql.update, params).rowcount == 1)
+        return self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.update, params).rowcount == 1
+        )
 
     def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
         """See ``Store.touch``: one UPDATE of the deadline."""
         params = (last_seen, expires_at, key)
-        return self._run(lambda conn: conn.execute(self._sql.touch, params).rowcount == 1)
+        return self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.touch, params).rowcount == 1
+        )
 
     def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
         """See ``Store.replace``: one statement deleting the old row and inserting."""
         params = (old_key, *_insert_params(key, record))
-        self._run(lambda conn: conn.execute(self._sql.replace, params))
+        self._run(lambda conn: self._cursor(conn).execute(self._sql.replace, params))
 
     def delete(self, key: SessionKey) -> None:
         """See ``Store.delete``."""
-        self._run(lambda conn: conn.execute(self._sql.delete, (key,)))
+        self._run(lambda conn: self._cursor(conn).execute(self._sql.delete, (key,)))
 
     def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
         """See ``Store.list_user``: one SELECT through the user index."""
-        rows = self._run(lambda conn: conn.execute(self._sql.list_user, (user_id, now)).fetchall())
+        rows = self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.list_user, (user_id, now)).fetchall()
+        )
         return [(SessionKey(row[0]), _record(row[1:])) for row in rows]
 
     def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
         """See ``Store.delete_user``: one DELETE through the user index."""
-        return self._run(lambda conn: conn.execute(self._sql.delete_user, (user_id, keep)).rowcount)
+        return self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.delete_user, (user_id, keep)).rowcount
+        )
 
     def purge_expired(self, now: float, *, limit: int = 1000) -> int:
         """See ``Store.purge_expired``: one bounded DELETE."""
-        return self._run(lambda conn: conn.execute(self._sql.purge, (now, limit)).rowcount)
+        return self._run(
+            lambda conn: self._cursor(conn).execute(self._sql.purge, (now, limit)).rowcount
+        )
 
     def close(self) -> None:
         """Close the pool and its connections."""
@@ -464,6 +486,8 @@ class AsyncPostgresStore:
             options.conninfo, configure=_configure_async, **_pool_settings(options)
         )
         self._connect_errors = _ConnectErrors(self._pool)
+        self._cursors: WeakKeyDictionary[psycopg.AsyncConnection[Any], psycopg.AsyncCursor[Any]]
+        self._cursors = WeakKeyDictionary()
         self._lock: asyncio.Lock | None = None
         self._setup_lock: asyncio.Lock | None = None
         self._open = False
@@ -531,23 +555,33 @@ class AsyncPostgresStore:
         except _DRIVER_ERRORS as exc:
             raise _store_error(exc, self._connect_errors.since_last_asked()) from exc
 
+    def _cursor(self, conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncCursor[Any]:
+        """The connection's cursor, made once: a new cursor per statement costs more."""
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.closed:
+            cursor = self._cursors[conn] = conn.cursor()
+        return cursor
+
     async def _fetchone(self, query: bytes, params: tuple[Any, ...]) -> Any:
         async def run(conn: psycopg.AsyncConnection[Any]) -> Any:
-            cursor = await conn.execute(query, params)
+            cursor = self._cursor(conn)
+            await cursor.execute(query, params)
             return await cursor.fetchone()
 
         return await self._run(run)
 
     async def _fetchall(self, query: bytes, params: tuple[Any, ...]) -> list[Any]:
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
-            cursor = await conn.execute(query, params)
+            cursor = self._cursor(conn)
+            await cursor.execute(query, params)
             return await cursor.fetchall()
 
         return await self._run(run)
 
     async def _rowcount(self, query: bytes, params: tuple[Any, ...]) -> int:
         async def run(conn: psycopg.AsyncConnection[Any]) -> int:
-            cursor = await conn.execute(query, params)
+            cursor = self._cursor(conn)
+            await cursor.execute(query, params)
             return cursor.rowcount
 
         return await self._run(run)

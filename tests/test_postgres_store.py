@@ -22,7 +22,7 @@ from starlette.routing import Route
 from tests.conftest import server_url, store_url
 from websession import SessionConfig, SessionMiddleware, SetCookie
 from websession.cli.main import main
-from websession.errors import ConfigError, StoreError
+from websession.errors import ConfigError, StoreError, StoreTimeout
 from websession.stores import open_async_store, open_store
 from websession.stores.postgres import (
     AsyncPostgresStore,
@@ -367,3 +367,47 @@ def test_statements_are_rendered_once(store: PostgresStore) -> None:
         for name, value in statements.items()
         if name not in ("schema", "lock_key")
     )
+
+
+async def test_async_store_uses_at_most_max_connections(
+    url: str, admin: psycopg.Connection[Any]
+) -> None:
+    name = "websession-test-" + new_key()[:12]
+    store = AsyncPostgresStore(parse_url(url + f"&max_connections=2&application_name={name}"))
+    try:
+        keys = [new_key() for _ in range(10)]
+        for key in keys:
+            await store.create(key, make_record({"a": 1}))
+        seen: list[int] = []
+
+        async def count() -> None:
+            for _ in range(20):
+                row = admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+                ).fetchone()
+                assert row is not None
+                seen.append(int(row[0]))
+                await asyncio.sleep(0.005)
+
+        loads = asyncio.gather(*(store.load(key) for key in keys * 20))
+        await count()
+        assert all(record is not None for record in await loads)
+        assert max(seen) <= 2
+    finally:
+        await store.close()
+
+
+async def test_async_wait_for_a_busy_store_is_a_timeout(url: str) -> None:
+    store = AsyncPostgresStore(parse_url(url + "&max_connections=1&timeout=0.3"))
+    try:
+        key = new_key()
+        await store.create(key, make_record({"a": 1}))
+        await store._slots.acquire()  # the one connection is busy elsewhere
+        with pytest.raises(StoreTimeout, match="no PostgreSQL connection became free"):
+            await store.load(key)
+        store._slots.release()
+        loaded = await store.load(key)
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        await store.close()

@@ -38,6 +38,11 @@ DO NOTHING``; ``replace`` deletes the old row and inserts the new one in one sta
 ``purge_expired`` deletes at most ``limit`` expired rows per call (``FOR UPDATE SKIP
 LOCKED``, so several purgers do not wait on each other).
 
+The async store reuses a connection it took from the pool for up to a second before
+handing it back (a pool checkout costs about as much client time as the statement), and
+never holds more than ``max_connections`` in all; a connection that fails or is
+cancelled mid-statement goes straight back to the pool, which closes and replaces it.
+
 Nothing connects until the first operation, so an app starts while PostgreSQL is
 down and answers 503 until it is back. A pooled connection found dead (server
 restarted) makes the pool check its idle connections, and the operation is sent once
@@ -51,6 +56,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
@@ -86,6 +92,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
 _OWN_OPTIONS = ("table", "max_connections", "timeout", "setup")
 _COLUMNS = ("data", "created_at", "last_seen", "expires_at", "absolute_expires_at", "user_id")
 _TRUE = {"1", "true", "yes", "on"}
+_HOLD_SECONDS = 1.0
+"""How long the async store reuses a connection before handing it back to the pool."""
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -488,6 +496,12 @@ class AsyncPostgresStore:
         self._connect_errors = _ConnectErrors(self._pool)
         self._cursors: WeakKeyDictionary[psycopg.AsyncConnection[Any], psycopg.AsyncCursor[Any]]
         self._cursors = WeakKeyDictionary()
+        # Connections taken from the pool are kept for up to _HOLD_SECONDS and reused
+        # directly (a pool checkout costs about as much as the statement's own client
+        # work); the semaphore keeps those held plus those in use within the pool's
+        # size, so the pool always has a connection for a caller with no held one.
+        self._held: list[tuple[psycopg.AsyncConnection[Any], float]] = []
+        self._slots = asyncio.Semaphore(options.max_connections)
         self._lock: asyncio.Lock | None = None
         self._setup_lock: asyncio.Lock | None = None
         self._open = False
@@ -510,6 +524,7 @@ class AsyncPostgresStore:
         except psycopg.OperationalError as exc:
             if not getattr(exc, "_websession_broken", False):
                 raise
+            await self._release_held()
             await self._pool.check()  # drop the other dead connections, then once more
             return await self._attempt(work)
 
@@ -519,15 +534,41 @@ class AsyncPostgresStore:
                 if not self._open:
                     await self._pool.open(wait=False)
                     self._open = True
-        pool = self._pool  # getconn/putconn: see PostgresStore._attempt
-        conn = await pool.getconn()
+        deadline = monotonic() + self.options.timeout
+        slots = self._slots
+        if slots.locked():  # every connection is busy: wait, within the timeout
+            try:
+                async with asyncio.timeout(self.options.timeout):
+                    await slots.acquire()
+            except TimeoutError:
+                raise PoolTimeout("no connection became free in time") from None
+        else:
+            await slots.acquire()  # returns at once
         try:
-            return await work(conn)
-        except psycopg.OperationalError as exc:
-            exc._websession_broken = conn.broken  # type: ignore[attr-defined]
-            raise
+            if self._held:
+                conn, since = self._held.pop()
+            else:
+                conn = await self._pool.getconn(max(deadline - monotonic(), 0.001))
+                since = monotonic()
+            try:
+                result = await work(conn)
+            except BaseException as exc:
+                if isinstance(exc, psycopg.OperationalError):
+                    exc._websession_broken = conn.broken  # type: ignore[attr-defined]
+                await self._pool.putconn(conn)  # closes it if broken or left mid-statement
+                raise
+            if monotonic() - since < _HOLD_SECONDS:
+                self._held.append((conn, since))
+            else:
+                await self._pool.putconn(conn)
+            return result
         finally:
-            await pool.putconn(conn)
+            slots.release()
+
+    async def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for conn, _ in held:
+            await self._pool.putconn(conn)
 
     def _locked(self) -> asyncio.Lock:
         if self._lock is None:
@@ -626,6 +667,7 @@ class AsyncPostgresStore:
 
     async def close(self) -> None:
         """Close the pool and its connections."""
+        await self._release_held()
         await self._pool.close()
 
 

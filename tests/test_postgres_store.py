@@ -363,7 +363,7 @@ async def test_async_cancelled_statement_leaves_the_pool_usable(
 def test_statements_are_rendered_once(store: PostgresStore) -> None:
     statements = vars(store._sql)
     assert all(
-        type(value) is bytes
+        type(value) is str
         for name, value in statements.items()
         if name not in ("schema", "lock_key")
     )

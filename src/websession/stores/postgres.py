@@ -57,7 +57,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from time import monotonic
-from typing import Any, TypeVar
+from typing import Any, LiteralString, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
 
@@ -195,7 +195,7 @@ def schema_statements(table: str = "websession_sessions") -> list[str]:
 
 
 class _Statements:
-    """The statements for one table, rendered to bytes once: psycopg would compose an
+    """The statements for one table, rendered to text once: psycopg would compose an
     ``sql.Composed`` again on every execute."""
 
     def __init__(self, table: str) -> None:
@@ -241,8 +241,9 @@ class _Statements:
         )
 
 
-def _render(query: sql.Composed) -> bytes:
-    return query.as_bytes(None)
+def _render(query: sql.Composed) -> LiteralString:
+    # literal SQL around identifiers checked against _IDENTIFIER
+    return query.as_string(None)
 
 
 def _json(value: Any) -> str:
@@ -603,7 +604,7 @@ class AsyncPostgresStore:
             cursor = self._cursors[conn] = conn.cursor()
         return cursor
 
-    async def _fetchone(self, query: bytes, params: tuple[Any, ...]) -> Any:
+    async def _fetchone(self, query: LiteralString, params: tuple[Any, ...]) -> Any:
         async def run(conn: psycopg.AsyncConnection[Any]) -> Any:
             cursor = self._cursor(conn)
             await cursor.execute(query, params)
@@ -611,7 +612,7 @@ class AsyncPostgresStore:
 
         return await self._run(run)
 
-    async def _fetchall(self, query: bytes, params: tuple[Any, ...]) -> list[Any]:
+    async def _fetchall(self, query: LiteralString, params: tuple[Any, ...]) -> list[Any]:
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
             cursor = self._cursor(conn)
             await cursor.execute(query, params)
@@ -619,7 +620,7 @@ class AsyncPostgresStore:
 
         return await self._run(run)
 
-    async def _rowcount(self, query: bytes, params: tuple[Any, ...]) -> int:
+    async def _rowcount(self, query: LiteralString, params: tuple[Any, ...]) -> int:
         async def run(conn: psycopg.AsyncConnection[Any]) -> int:
             cursor = self._cursor(conn)
             await cursor.execute(query, params)

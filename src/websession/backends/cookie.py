@@ -39,7 +39,7 @@ import orjson
 
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
-from websession.core.engine import too_large
+from websession.core.engine import session_cookie, too_large
 from websession.core.jsondata import check_value, dumps
 from websession.core.session import Session
 from websession.core.signing import derive_key
@@ -306,25 +306,11 @@ class CookieBackend:
                 "(about 2.9 KiB of JSON fits) or use a server-side store"
             )
         max_age = max(1, math.ceil(expires - now)) if self.config.permanent else None
-        return self._cookie(value, max_age)
-
-    def _cookie(self, value: str, max_age: int | None) -> SetCookie:
-        config = self.config
-        return SetCookie(
-            name=config.cookie_name,
-            value=value,
-            path=config.cookie_path,
-            domain=config.cookie_domain,
-            max_age=max_age,
-            secure=config.secure,
-            http_only=config.http_only,
-            same_site=config.same_site,
-            partitioned=config.partitioned,
-        )
+        return session_cookie(self.config, value, max_age)
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""
-        return self._cookie("", 0)
+        return session_cookie(self.config, "", 0)
 
     # -- I/O: at most one revocation read per request, one write on logout ---------------
 

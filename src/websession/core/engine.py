@@ -42,7 +42,7 @@ from websession.core.tokens import hash_token, new_token
 from websession.errors import SessionDataError
 from websession.types import Changes, Clock, Record, SessionKey
 
-__all__ = ["Op", "Outcome", "SessionEngine"]
+__all__ = ["Op", "Outcome", "SessionEngine", "session_cookie", "too_large"]
 
 
 class Op(enum.Enum):
@@ -81,6 +81,22 @@ class Outcome:
 
 
 _NOTHING = Outcome(Op.NOTHING)
+
+
+def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> SetCookie:
+    """The session cookie ``value`` with every attribute the configuration sets
+    (``max_age`` None for a browser-session cookie, 0 to delete it)."""
+    return SetCookie(
+        name=config.cookie_name,
+        value=value,
+        path=config.cookie_path,
+        domain=config.cookie_domain,
+        max_age=max_age,
+        secure=config.secure,
+        http_only=config.http_only,
+        same_site=config.same_site,
+        partitioned=config.partitioned,
+    )
 
 
 def too_large(message: str, *, key: str | None = None) -> SessionDataError:
@@ -268,32 +284,11 @@ class SessionEngine:
     def _cookie_for(self, token: str, expires_at: float, now: float) -> SetCookie:
         config = self.config
         max_age = max(1, math.ceil(expires_at - now)) if config.permanent else None
-        return SetCookie(
-            name=config.cookie_name,
-            value=self._signer.sign(token),
-            path=config.cookie_path,
-            domain=config.cookie_domain,
-            max_age=max_age,
-            secure=config.secure,
-            http_only=config.http_only,
-            same_site=config.same_site,
-            partitioned=config.partitioned,
-        )
+        return session_cookie(config, self._signer.sign(token), max_age)
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""
-        config = self.config
-        return SetCookie(
-            name=config.cookie_name,
-            value="",
-            path=config.cookie_path,
-            domain=config.cookie_domain,
-            max_age=0,
-            secure=config.secure,
-            http_only=config.http_only,
-            same_site=config.same_site,
-            partitioned=config.partitioned,
-        )
+        return session_cookie(self.config, "", 0)
 
     def cookie_value(self, token: str) -> str:
         """The signed cookie value of ``token`` (for tools and tests)."""

@@ -163,27 +163,22 @@ def parse_origin(value: str) -> Origin | None:
     scheme, sep, rest = value.lower().partition("://")
     if not sep or not scheme or not scheme[0].isalpha() or not _SCHEME_CHARS.issuperset(scheme):
         return None
-    split = _split_host_port(rest)
-    if split is None:
-        return None
-    port = _port(split[1], scheme)
-    if port is None:
-        return None
-    return Origin(scheme, split[0], port)
+    return _origin(scheme, rest)
 
 
 def parse_host(host: str, scheme: str) -> Origin | None:
     """The request's own origin from its ``Host`` header and scheme; None if malformed."""
     if not isinstance(host, str) or len(host) > _MAX_ORIGIN or not host.isascii():
         return None
-    scheme = scheme.lower()
-    split = _split_host_port(host.lower())
+    return _origin(scheme.lower(), host.lower())
+
+
+def _origin(scheme: str, host_port: str) -> Origin | None:
+    split = _split_host_port(host_port)
     if split is None:
         return None
     port = _port(split[1], scheme)
-    if port is None:
-        return None
-    return Origin(scheme, split[0], port)
+    return None if port is None else Origin(scheme, split[0], port)
 
 
 class CSRFPolicy:

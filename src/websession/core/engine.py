@@ -32,6 +32,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar, overload
 
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
@@ -41,6 +42,8 @@ from websession.core.signing import Signer, Verified
 from websession.core.tokens import hash_token, new_token
 from websession.errors import SessionDataError
 from websession.types import Changes, Clock, Record, SessionKey
+
+S = TypeVar("S", bound=Session)
 
 __all__ = ["Op", "Outcome", "SessionEngine", "session_cookie", "too_large"]
 
@@ -137,19 +140,33 @@ class SessionEngine:
                 return verified
         return None
 
-    def open(self, verified: Verified | None, record: Record | None) -> Session:
+    @overload
+    def open(self, verified: Verified | None, record: Record | None) -> Session: ...
+
+    @overload
+    def open(
+        self, verified: Verified | None, record: Record | None, session_class: type[S]
+    ) -> S: ...
+
+    def open(
+        self,
+        verified: Verified | None,
+        record: Record | None,
+        session_class: type[Session] = Session,
+    ) -> Session:
         """Return the session for this request: the stored one if it is still valid,
-        else a fresh anonymous one. An expired record is ignored (never served)."""
+        else a fresh anonymous one. An expired record is ignored (never served).
+        ``session_class`` is a ``Session`` subclass an integration needs (Flask's)."""
         if verified is None or record is None:
-            return Session()
+            return session_class()
         now = self._clock()
         if (
             now >= record.expires_at
             or now >= record.absolute_expires_at
             or REVOKED_KEY in record.data
         ):
-            return Session()
-        return Session(
+            return session_class()
+        return session_class(
             record,
             token=verified.token,
             key=verified.key,

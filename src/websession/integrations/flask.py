@@ -105,14 +105,7 @@ class WebsessionInterface(SessionInterface):
                 _log("load", exc)
                 setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
                 return FlaskSession()
-        base = self.engine.open(verified, record)
-        session = FlaskSession(
-            base.record,
-            token=base.token,
-            key=base.key,
-            stale_signature=base.stale_signature,
-        )
-        return session
+        return self.engine.open(verified, record, FlaskSession)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """One store write if the engine asks for one; 503 on a store failure."""

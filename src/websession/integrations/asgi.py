@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from websession.backends.cookie import CookieBackend, open_cookie_backend
+from websession.backends.cookie import CookieBackend, CookieState, open_cookie_backend
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.engine import Op, SessionEngine
@@ -78,31 +78,29 @@ class SessionMiddleware:
             self.store = open_async_store(store) if isinstance(store, str) else store
         self.exclude_paths = tuple(exclude_paths)
 
-    async def _open(
-        self, scope: Scope
-    ) -> tuple[Session, Callable[[], Awaitable[SetCookie | None]]]:
-        """Load this request's session (store I/O only as the docstring says) and return
-        it with the step that saves it."""
+    async def _open(self, scope: Scope) -> tuple[Session, CookieState | None]:
+        """Load this request's session (store I/O only as the docstring says), with the
+        cookie backend's state when that backend is in use."""
         headers = _cookie_headers(scope["headers"])
         backend = self.cookie_backend
         if backend is not None:
             state = await backend.load(headers)
-            return state.session, lambda: backend.save(state)
-        engine, store = self.engine, self.store
-        assert store is not None  # noqa: S101 - only the cookie backend goes without one
-        verified = engine.verify(headers)
+            return state.session, state
+        verified = self.engine.verify(headers) if headers else None
         record: Record | None = None
         if verified is not None:
-            record = await store.load(verified.key)
-        session = engine.open(verified, record)
+            record = await self.store.load(verified.key)  # type: ignore[union-attr]
+        return self.engine.open(verified, record), None
 
-        async def save() -> SetCookie | None:
-            outcome = engine.finish(session)
-            if outcome.op is Op.NOTHING:  # no store call, no coroutine
-                return outcome.cookie
-            return await save_async(store, outcome)
-
-        return session, save
+    async def _save(self, session: Session, state: CookieState | None) -> SetCookie | None:
+        """The request's one write, if the engine (or the cookie backend) asks for one;
+        return the cookie to send."""
+        if state is not None:
+            return await self.cookie_backend.save(state)  # type: ignore[union-attr]
+        outcome = self.engine.finish(session)
+        if outcome.op is Op.NOTHING:  # no store call
+            return outcome.cookie
+        return await save_async(self.store, outcome)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -112,7 +110,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            session, save = await self._open(scope)
+            session, state = await self._open(scope)
         except StoreError as exc:
             _log_failure("load", exc)
             if kind == "http":
@@ -133,7 +131,7 @@ class SessionMiddleware:
                 return
             if message["type"] == "http.response.start":
                 try:
-                    cookie = await save()
+                    cookie = await self._save(session, state)
                 except (StoreError, SessionDataError) as exc:
                     _log_failure("save", exc)
                     replaced = True

@@ -1,8 +1,13 @@
 """Encrypted cookie sessions: the whole session in the cookie, sealed with AES-256-GCM.
 
 Not a store, a second backend: ``SessionMiddleware(app, store="cookie://", config=...)``
-or ``store=CookieBackend(config, revocations="sqlite:///revocations.db")``. The
-application sees the same ``request.session`` and ``get_session()``.
+or ``store=CookieBackend(config, revocations="sqlite:///revocations.db")``; for Flask,
+``init_app(app, store="cookie://", config=...)`` or ``store=SyncCookieBackend(...)``.
+The application sees the same ``request.session`` / ``flask.session`` and
+``get_session()``, and both sides read each other's cookies.
+
+``CookieEngine`` is the sans-IO policy; ``CookieBackend`` (async) and
+``SyncCookieBackend`` (sync) only add the revocation store's calls.
 
 The cookie value is URL-safe base64 of::
 
@@ -44,8 +49,8 @@ from websession.core.jsondata import check_value, dumps
 from websession.core.session import Session
 from websession.core.signing import derive_key
 from websession.errors import ConfigError, SessionDataError, StoreError
-from websession.stores import open_async_store
-from websession.stores.base import AsyncStore
+from websession.stores import open_async_store, open_store
+from websession.stores.base import AsyncStore, Store
 from websession.types import Changes, Clock, Record, SessionKey
 
 if TYPE_CHECKING:
@@ -55,9 +60,12 @@ __all__ = [
     "MAX_COOKIE_BYTES",
     "CookieBackend",
     "CookieCodec",
+    "CookieEngine",
     "CookieState",
     "Payload",
+    "SyncCookieBackend",
     "open_cookie_backend",
+    "open_sync_cookie_backend",
 ]
 
 MAX_COOKIE_BYTES = 4096
@@ -197,32 +205,18 @@ class CookieState:
     payload: Payload | None
 
 
-class CookieBackend:
-    """Client-side sessions in an encrypted cookie, with per-user revocation.
+class CookieEngine:
+    """The sans-IO policy of cookie sessions, shared by ``CookieBackend`` (async) and
+    ``SyncCookieBackend`` (sync): opening and checking cookies, deciding on revocation,
+    sealing the cookie to send. It does no I/O; the drivers call the revocation store."""
 
-    ``revocations`` is a store URL or ``AsyncStore`` for the revocation records; without
-    it, user-bound cookie sessions cannot be revoked server-side before they expire
-    (``revoke_user`` then raises ConfigError).
-    """
-
-    def __init__(
-        self,
-        config: SessionConfig,
-        *,
-        revocations: str | AsyncStore | None = None,
-        clock: Clock = time.time,
-    ) -> None:
+    def __init__(self, config: SessionConfig, *, clock: Clock = time.time) -> None:
         self.config = config
         self.codec = CookieCodec(config.verifying_secrets, config.cookie_name)
-        self.revocations = (
-            open_async_store(revocations) if isinstance(revocations, str) else revocations
-        )
         self._clock = clock
         self._idle = config.idle_timeout.total_seconds()
         self._absolute = config.absolute_timeout.total_seconds()
         self._refresh_after = self._idle * config.refresh_threshold
-
-    # -- sans-IO -------------------------------------------------------------------------
 
     def read(self, cookie_headers: Iterable[str]) -> Payload | None:
         """Return the first cookie that opens and is within its deadlines, else None."""
@@ -236,6 +230,14 @@ class CookieBackend:
                 return payload
         return None
 
+    @staticmethod
+    def revocation_to_check(payload: Payload | None) -> SessionKey | None:
+        """The revocation record to read for this cookie: only a user-bound one has one
+        (anonymous cookie sessions cost no I/O)."""
+        if payload is None or payload.record.user_id is None:
+            return None
+        return revocation_key(payload.record.user_id)
+
     def is_revoked(self, payload: Payload, revocation: Record | None) -> bool:
         """True if ``revocation`` (the user's record) rules this cookie out."""
         if revocation is None or revocation.expires_at <= self._clock():
@@ -244,6 +246,19 @@ class CookieBackend:
         if _finite(before) and payload.issued_at <= before:
             return True
         return "s:" + payload.sid in revocation.data
+
+    def open(
+        self,
+        payload: Payload | None,
+        revocation: Record | None,
+        session_class: type[Session] = Session,
+    ) -> CookieState:
+        """The request's state: the cookie's session unless ``revocation`` rules it out,
+        else a fresh anonymous one. ``session_class`` is a ``Session`` subclass an
+        integration needs (Flask's)."""
+        if payload is None or self.is_revoked(payload, revocation):
+            return CookieState(session_class(), None)
+        return CookieState(session_class(payload.record, stale_signature=payload.stale), payload)
 
     def finish(self, state: CookieState) -> tuple[SetCookie | None, Payload | None]:
         """Return the cookie to send and, if an id must be revoked, the payload it
@@ -312,46 +327,12 @@ class CookieBackend:
         """A Set-Cookie that makes the browser drop the session cookie."""
         return session_cookie(self.config, "", 0)
 
-    # -- I/O: at most one revocation read per request, one write on logout ---------------
-
-    async def load(self, cookie_headers: Iterable[str]) -> CookieState:
-        """Open this request's cookie session (one read if it is bound to a user)."""
-        payload = self.read(cookie_headers)
-        if payload is not None and payload.record.user_id is not None:
-            revocation = None
-            if self.revocations is not None:
-                revocation = await self.revocations.load(revocation_key(payload.record.user_id))
-            if self.is_revoked(payload, revocation):
-                payload = None
-        if payload is None:
-            return CookieState(Session(), None)
-        return CookieState(Session(payload.record, stale_signature=payload.stale), payload)
-
-    async def save(self, state: CookieState) -> SetCookie | None:
-        """Record a revocation if the request logged out or regenerated a user's
-        session, then return the cookie to send."""
-        cookie, revoke = self.finish(state)
-        if revoke is not None and self.revocations is not None:
-            user_id = revoke.record.user_id
-            assert user_id is not None  # noqa: S101 - only user-bound ids are revoked
-            await self._revoke(user_id, revoke.sid)
-        return cookie
-
-    async def revoke_user(self, user_id: str) -> None:
-        """Log ``user_id`` out everywhere: every cookie session issued until now dies."""
-        if self.revocations is None:
-            raise ConfigError(
-                "revoke_user needs a revocation store: CookieBackend(config, "
-                "revocations='sqlite:///revocations.db')"
-            )
-        await self._revoke(user_id, None)
-
-    async def _revoke(self, user_id: str, sid: str | None) -> None:
-        store = self.revocations
-        assert store is not None  # noqa: S101 - checked by the callers
-        key = revocation_key(user_id)
-        now = self._clock()
-        current = await store.load(key)
+    def revocation(
+        self, current: Record | None, sid: str | None, now: float
+    ) -> tuple[Changes, Record]:
+        """The write that revokes one session id (``sid``), or every session of the user
+        issued until ``now`` (``sid`` None), given the user's ``current`` record: the
+        patch for an existing record and the record to create if there is none."""
         old_ids = [n for n in (current.data if current is not None else {}) if n[:2] == "s:"]
         expired = {
             n for n in old_ids if current is not None and not _number_above(current.data[n], now)
@@ -364,10 +345,67 @@ class CookieBackend:
             removed = frozenset(expired)
         expires = now + self._absolute  # no cookie outlives its absolute timeout
         changes = Changes(last_seen=now, expires_at=expires, set=changed, remove=removed)
+        return changes, Record(dict(changed), now, now, expires, now + _RECORD_HORIZON)
+
+    def _no_revocation_store(self) -> ConfigError:
+        return ConfigError(
+            f"revoke_user needs a revocation store: {type(self).__name__}(config, "
+            "revocations='sqlite:///revocations.db')"
+        )
+
+
+class CookieBackend(CookieEngine):
+    """Client-side sessions in an encrypted cookie, with per-user revocation (async
+    driver, used by ``SessionMiddleware``; ``SyncCookieBackend`` is the sync twin).
+
+    ``revocations`` is a store URL or ``AsyncStore`` for the revocation records; without
+    it, user-bound cookie sessions cannot be revoked server-side before they expire
+    (``revoke_user`` then raises ConfigError).
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        revocations: str | AsyncStore | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(config, clock=clock)
+        self.revocations = (
+            open_async_store(revocations) if isinstance(revocations, str) else revocations
+        )
+
+    async def load(self, cookie_headers: Iterable[str]) -> CookieState:
+        """Open this request's cookie session (one read if it is bound to a user)."""
+        payload = self.read(cookie_headers)
+        key = self.revocation_to_check(payload)
+        revocation = None
+        if key is not None and self.revocations is not None:
+            revocation = await self.revocations.load(key)
+        return self.open(payload, revocation)
+
+    async def save(self, state: CookieState) -> SetCookie | None:
+        """Record a revocation if the request logged out or regenerated a user's
+        session, then return the cookie to send."""
+        cookie, revoke = self.finish(state)
+        if revoke is not None and self.revocations is not None:
+            await self._revoke(self.revocations, _user_of(revoke), revoke.sid)
+        return cookie
+
+    async def revoke_user(self, user_id: str) -> None:
+        """Log ``user_id`` out everywhere: every cookie session issued until now dies."""
+        if self.revocations is None:
+            raise self._no_revocation_store()
+        await self._revoke(self.revocations, user_id, None)
+
+    async def _revoke(self, store: AsyncStore, user_id: str, sid: str | None) -> None:
+        key = revocation_key(user_id)
+        now = self._clock()
+        current = await store.load(key)
         for _ in range(3):
+            changes, record = self.revocation(current, sid, now)
             if current is not None and await store.update(key, changes):
                 return
-            record = Record(dict(changed), now, now, expires, now + _RECORD_HORIZON)
             if await store.create(key, record):
                 return
             current = await store.load(key)
@@ -379,6 +417,73 @@ class CookieBackend:
             await self.revocations.close()
 
 
+class SyncCookieBackend(CookieEngine):
+    """The sync twin of ``CookieBackend`` (used by the Flask integration, and from
+    scripts): the same cookies, the same revocation records, no event loop.
+
+    ``revocations`` is a store URL or sync ``Store``.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        revocations: str | Store | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(config, clock=clock)
+        self.revocations = open_store(revocations) if isinstance(revocations, str) else revocations
+
+    def load(
+        self, cookie_headers: Iterable[str], session_class: type[Session] = Session
+    ) -> CookieState:
+        """Open this request's cookie session (one read if it is bound to a user)."""
+        payload = self.read(cookie_headers)
+        key = self.revocation_to_check(payload)
+        revocation = None
+        if key is not None and self.revocations is not None:
+            revocation = self.revocations.load(key)
+        return self.open(payload, revocation, session_class)
+
+    def save(self, state: CookieState) -> SetCookie | None:
+        """Record a revocation if the request logged out or regenerated a user's
+        session, then return the cookie to send."""
+        cookie, revoke = self.finish(state)
+        if revoke is not None and self.revocations is not None:
+            self._revoke(self.revocations, _user_of(revoke), revoke.sid)
+        return cookie
+
+    def revoke_user(self, user_id: str) -> None:
+        """Log ``user_id`` out everywhere: every cookie session issued until now dies."""
+        if self.revocations is None:
+            raise self._no_revocation_store()
+        self._revoke(self.revocations, user_id, None)
+
+    def _revoke(self, store: Store, user_id: str, sid: str | None) -> None:
+        key = revocation_key(user_id)
+        now = self._clock()
+        current = store.load(key)
+        for _ in range(3):
+            changes, record = self.revocation(current, sid, now)
+            if current is not None and store.update(key, changes):
+                return
+            if store.create(key, record):
+                return
+            current = store.load(key)
+        raise StoreError("could not record a revocation: the record kept changing")
+
+    def close(self) -> None:
+        """Close the revocation store, if any."""
+        if self.revocations is not None:
+            self.revocations.close()
+
+
+def _user_of(payload: Payload) -> str:
+    user_id = payload.record.user_id
+    assert user_id is not None  # noqa: S101 - finish names only user-bound payloads
+    return user_id
+
+
 def _finite(value: Any) -> bool:
     return type(value) in (int, float) and math.isfinite(value)
 
@@ -387,11 +492,7 @@ def _number_above(value: object, now: float) -> bool:
     return type(value) in (int, float) and value > now  # type: ignore[operator]
 
 
-def open_cookie_backend(
-    url: str, config: SessionConfig, *, clock: Clock = time.time
-) -> CookieBackend:
-    """Return the backend for ``cookie://`` or ``cookie://?revocations=<store URL>``
-    (the store URL percent-encoded)."""
+def _revocations_of(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme.lower() != "cookie" or parts.netloc or parts.path not in ("", "/"):
         raise ConfigError(
@@ -402,5 +503,19 @@ def open_cookie_backend(
     unknown = set(query) - {"revocations"}
     if unknown:
         raise ConfigError(f"cookie:// takes only 'revocations', not {sorted(unknown)}")
-    revocations = query.get("revocations", [None])[-1] or None
-    return CookieBackend(config, revocations=revocations, clock=clock)
+    return query.get("revocations", [None])[-1] or None
+
+
+def open_cookie_backend(
+    url: str, config: SessionConfig, *, clock: Clock = time.time
+) -> CookieBackend:
+    """Return the backend for ``cookie://`` or ``cookie://?revocations=<store URL>``
+    (the store URL percent-encoded)."""
+    return CookieBackend(config, revocations=_revocations_of(url), clock=clock)
+
+
+def open_sync_cookie_backend(
+    url: str, config: SessionConfig, *, clock: Clock = time.time
+) -> SyncCookieBackend:
+    """The sync twin of ``open_cookie_backend`` (same URLs)."""
+    return SyncCookieBackend(config, revocations=_revocations_of(url), clock=clock)

@@ -8,6 +8,11 @@
 ``regenerate()``, ``destroy()`` and ``user_id``. The sync store is called directly. A
 store failure answers 503; records are the same as the ASGI middleware's, so a Flask
 app and an ASGI app with the same config and store share sessions.
+
+Client-side sessions: ``init_app(app, store="cookie://", config=...)`` (or
+``"cookie://?revocations=<store URL>"``, or a ``SyncCookieBackend``) keeps the session
+in the same encrypted cookie as the ASGI side; ``interface.cookie_backend.revoke_user``
+logs a user out everywhere.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from flask import Flask, abort, g, request
@@ -25,6 +30,12 @@ from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
+from websession.backends.cookie import (
+    CookieBackend,
+    CookieState,
+    SyncCookieBackend,
+    open_sync_cookie_backend,
+)
 from websession.config import SessionConfig
 from websession.core.csrf import (
     SAFE_METHODS,
@@ -37,7 +48,7 @@ from websession.core.csrf import (
 )
 from websession.core.engine import SessionEngine
 from websession.core.session import Session
-from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.saving import save
 from websession.stores import open_store
 from websession.stores.base import Store
@@ -56,6 +67,7 @@ __all__ = [
 logger = logging.getLogger("websession")
 
 _FAILED = "_websession_failure"
+_COOKIE_STATE = "_websession_cookie_state"
 
 
 class FlaskSession(Session, SessionMixin):
@@ -77,18 +89,41 @@ class FlaskSession(Session, SessionMixin):
 
 
 class WebsessionInterface(SessionInterface):
-    """Flask ``SessionInterface`` over a sync websession store."""
+    """Flask ``SessionInterface`` over a sync websession store or the cookie backend.
+
+    ``store`` is a store URL, a sync ``Store``, or for client-side sessions
+    ``"cookie://"`` or a ``SyncCookieBackend`` (which then carries the config).
+    ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
+    """
 
     def __init__(
         self,
-        store: str | Store,
-        config: SessionConfig,
+        store: str | Store | SyncCookieBackend,
+        config: SessionConfig | None = None,
         *,
         exclude_paths: tuple[str, ...] = (),
         clock: Clock = time.time,
     ) -> None:
-        self.store = open_store(store) if isinstance(store, str) else store
-        self.engine = SessionEngine(config, clock)
+        if isinstance(store, CookieBackend):
+            raise ConfigError(
+                "CookieBackend is the async driver: give Flask a SyncCookieBackend "
+                "(same arguments) or store='cookie://'"
+            )
+        if isinstance(store, SyncCookieBackend):
+            if config is not None and config != store.config:
+                raise ConfigError("pass config to the SyncCookieBackend only, not to both")
+            config = store.config
+        self.config = config if config is not None else SessionConfig.from_env(os.environ)
+        self.engine = SessionEngine(self.config, clock)
+        self.cookie_backend: SyncCookieBackend | None = None
+        if isinstance(store, str) and store.lower().startswith("cookie:"):
+            store = open_sync_cookie_backend(store, self.config, clock=clock)
+        self.store: Store | None
+        if isinstance(store, SyncCookieBackend):
+            self.cookie_backend = store
+            self.store = store.revocations
+        else:
+            self.store = open_store(store) if isinstance(store, str) else store
         self.exclude_paths = exclude_paths
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
@@ -96,15 +131,21 @@ class WebsessionInterface(SessionInterface):
         if self.exclude_paths and request.path.startswith(self.exclude_paths):
             return None
         cookie = request.environ.get("HTTP_COOKIE")
-        verified = self.engine.verify([cookie] if cookie else [])
-        record: Record | None = None
-        if verified is not None:
-            try:
-                record = self.store.load(verified.key)
-            except StoreError as exc:
-                _log("load", exc)
-                setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
-                return FlaskSession()
+        headers = [cookie] if cookie else []
+        backend = self.cookie_backend
+        try:
+            if backend is not None:  # one revocation read, only for a user-bound cookie
+                state = backend.load(headers, FlaskSession)
+                setattr(g, _COOKIE_STATE, state)
+                return cast(FlaskSession, state.session)
+            verified = self.engine.verify(headers)
+            record: Record | None = None
+            if verified is not None:
+                record = self.store.load(verified.key)  # type: ignore[union-attr]
+        except StoreError as exc:
+            _log("load", exc)
+            setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
+            return FlaskSession()
         return self.engine.open(verified, record, FlaskSession)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
@@ -112,7 +153,13 @@ class WebsessionInterface(SessionInterface):
         if not isinstance(session, FlaskSession) or g.get(_FAILED) is not None:
             return
         try:
-            cookie = save(self.store, self.engine.finish(session))
+            if self.cookie_backend is not None:
+                state: CookieState | None = g.get(_COOKIE_STATE)
+                if state is None or state.session is not session:
+                    return
+                cookie = self.cookie_backend.save(state)
+            else:
+                cookie = save(self.store, self.engine.finish(session))  # type: ignore[arg-type]
         except (StoreError, SessionDataError) as exc:
             _log("save", exc)
             _replace_with_error(response, exc)
@@ -145,7 +192,7 @@ def _replace_with_error(response: Response, exc: WebsessionError) -> None:
 
 def init_app(
     app: Flask,
-    store: str | Store = "sqlite:///sessions.db",
+    store: str | Store | SyncCookieBackend = "sqlite:///sessions.db",
     config: SessionConfig | None = None,
     *,
     exclude_paths: tuple[str, ...] = (),
@@ -153,14 +200,11 @@ def init_app(
 ) -> WebsessionInterface:
     """Install websession as ``app.session_interface``; return the interface.
 
-    ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
+    ``store`` is a store URL, a sync ``Store``, ``"cookie://"`` (optionally
+    ``"cookie://?revocations=<url-encoded store URL>"``) or a ``SyncCookieBackend``.
+    ``config`` defaults to ``SessionConfig.from_env(os.environ)`` (or the backend's).
     """
-    interface = WebsessionInterface(
-        store,
-        config if config is not None else SessionConfig.from_env(os.environ),
-        exclude_paths=exclude_paths,
-        clock=clock,
-    )
+    interface = WebsessionInterface(store, config, exclude_paths=exclude_paths, clock=clock)
     app.session_interface = interface
 
     def refuse_if_the_store_failed() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+import sys
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -235,3 +236,33 @@ def test_async_store_of_a_file_url_runs_in_threads(tmp_path: Path) -> None:
 def test_bad_store_urls_say_what_to_do(url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         open_store(url)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file", "sqlite"])
+def test_a_record_being_updated_never_looks_missing(kind: str, tmp_path: Path) -> None:
+    """Readers racing writers always find the record: a reader that saw "no record"
+    would hand the user a fresh, empty session (a random logout under load)."""
+    urls = {
+        "memory": "memory://",
+        "file": f"file://{tmp_path / 'sessions'}",
+        "sqlite": f"sqlite:///{tmp_path / 's.db'}",
+    }
+    store = open_store(urls[kind])
+    key = new_key()
+    store.create(key, make_record({"n": 0}))
+    now = FakeClock()()
+
+    def step(i: int) -> bool:
+        if i % 2:
+            return store.load(key) is not None
+        return store.update(key, Changes(now, now + 3600, {"n": i}))
+
+    rounds = 3000 if kind == "memory" else 300
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: widen any window
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(step, range(2 * rounds)))
+    finally:
+        sys.setswitchinterval(interval)
+        store.close()

@@ -71,7 +71,8 @@ class MemoryStore:
 
     def load(self, key: SessionKey) -> Record | None:
         """Return the record, or None."""
-        entry = self._entries.get(key)
+        with self._lock:  # an update re-inserts its key: never read between the two steps
+            entry = self._entries.get(key)
         return None if entry is None else entry.record()
 
     def create(self, key: SessionKey, record: Record) -> bool:

@@ -9,7 +9,7 @@ This module imports no optional driver.
 
 from __future__ import annotations
 
-from websession.backends.cookie import CookieBackend
+from websession.backends.cookie import CookieBackend, SyncCookieBackend
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.csrf import CSRFError
@@ -50,6 +50,7 @@ __all__ = [
     "StoreError",
     "StoreTimeout",
     "StoreUnavailable",
+    "SyncCookieBackend",
     "WebsessionError",
     "csrf_input",
     "csrf_meta",

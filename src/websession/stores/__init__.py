@@ -15,7 +15,8 @@ URL                                    store
 =====================================  ==============================================
 
 ``cookie://`` is not a store but a backend (``websession.backends.cookie``): the
-session travels in an encrypted cookie; ``SessionMiddleware`` accepts it as ``store``.
+session travels in an encrypted cookie; ``SessionMiddleware`` and Flask's ``init_app``
+accept it as ``store``.
 
 ``open_store(url)`` gives the sync form, ``open_async_store(url)`` the async form.
 A server store's driver is imported only when its URL is used.
@@ -105,7 +106,8 @@ def open_store(url: str) -> Store:
         return store
     if scheme == "cookie":
         raise ConfigError(
-            "cookie:// is a backend, not a store: pass it to SessionMiddleware(store='cookie://')"
+            "cookie:// is a backend, not a store: pass it to SessionMiddleware(store='cookie://') "
+            "or, in Flask, to init_app(app, store='cookie://')"
         )
     raise ConfigError(f"unknown session store scheme {scheme!r} in {url!r}")
 

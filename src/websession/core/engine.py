@@ -113,7 +113,15 @@ def too_large(message: str, *, key: str | None = None) -> SessionDataError:
 class SessionEngine:
     """Session policy for one configuration: verify, open, finish. No I/O."""
 
-    __slots__ = ("_absolute", "_clock", "_idle", "_refresh_after", "_signer", "config")
+    __slots__ = (
+        "_absolute",
+        "_clock",
+        "_delete_cookie",
+        "_idle",
+        "_refresh_after",
+        "_signer",
+        "config",
+    )
 
     def __init__(self, config: SessionConfig, clock: Clock = time.time) -> None:
         self.config = config
@@ -122,6 +130,7 @@ class SessionEngine:
         self._idle = config.idle_timeout.total_seconds()
         self._absolute = config.absolute_timeout.total_seconds()
         self._refresh_after = self._idle * config.refresh_threshold
+        self._delete_cookie = session_cookie(config, "", 0)  # frozen: one for every request
 
     def now(self) -> float:
         """The engine's clock."""
@@ -305,7 +314,7 @@ class SessionEngine:
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""
-        return session_cookie(self.config, "", 0)
+        return self._delete_cookie
 
     def cookie_value(self, token: str) -> str:
         """The signed cookie value of ``token`` (for tools and tests)."""

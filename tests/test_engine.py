@@ -280,7 +280,7 @@ def test_verify_tries_each_cookie_of_the_name(clock: FakeClock) -> None:
     engine = make_engine(clock)
     good = engine.cookie_value("T" * 43)
     verified = engine.verify(["session=forged", f"session={good}"])
-    assert verified == Verified("T" * 43, False, hash_token("T" * 43))
+    assert verified == Verified("T" * 43, False, hash_token("T" * 43), good)
 
 
 def test_revoked_record_is_never_served(browser: Browser) -> None:

@@ -393,6 +393,7 @@ def detach(session: Session) -> None:
     session.destroy()
     session.key = None
     session.token = None
+    session.signed = None
 
 
 def _session_key(keep: Session | SessionKey | None) -> SessionKey | None:

@@ -180,6 +180,7 @@ class SessionEngine:
             token=verified.token,
             key=verified.key,
             stale_signature=verified.stale,
+            signed=None if verified.stale else verified.signed,
         )
 
     # -- request end -------------------------------------------------------------------
@@ -215,7 +216,7 @@ class SessionEngine:
             )
             return Outcome(
                 Op.UPDATE,
-                cookie=self._cookie_for(session.token, expires, now),  # type: ignore[arg-type]
+                cookie=self._cookie_for(self._signed(session), expires, now),
                 key=key,
                 changes=changes,
                 gone_cookie=self.delete_cookie(),
@@ -226,7 +227,7 @@ class SessionEngine:
         ):
             return Outcome(
                 Op.TOUCH,
-                cookie=self._cookie_for(session.token, expires, now),  # type: ignore[arg-type]
+                cookie=self._cookie_for(self._signed(session), expires, now),
                 key=key,
                 changes=Changes(last_seen=now, expires_at=expires),
                 gone_cookie=self.delete_cookie(),
@@ -234,7 +235,7 @@ class SessionEngine:
         if session.stale_signature:
             return Outcome(
                 Op.NOTHING,
-                cookie=self._cookie_for(session.token, record.expires_at, now),  # type: ignore[arg-type]
+                cookie=self._cookie_for(self._signed(session), record.expires_at, now),
             )
         return _NOTHING
 
@@ -270,9 +271,10 @@ class SessionEngine:
         token, record = self._new_record(session, None)
         key = hash_token(token)
         session.token, session.key = token, key
+        session.signed = self._signer.sign(token)
         return Outcome(
             Op.CREATE,
-            cookie=self._cookie_for(token, record.expires_at, record.last_seen),
+            cookie=self._cookie_for(session.signed, record.expires_at, record.last_seen),
             key=key,
             record=record,
         )
@@ -281,9 +283,10 @@ class SessionEngine:
         token, record = self._new_record(session, base)
         key = hash_token(token)
         session.token, session.key = token, key
+        session.signed = self._signer.sign(token)
         return Outcome(
             Op.REPLACE,
-            cookie=self._cookie_for(token, record.expires_at, record.last_seen),
+            cookie=self._cookie_for(session.signed, record.expires_at, record.last_seen),
             key=key,
             record=record,
             old_key=old_key,
@@ -307,10 +310,17 @@ class SessionEngine:
 
     # -- cookies -----------------------------------------------------------------------
 
-    def _cookie_for(self, token: str, expires_at: float, now: float) -> SetCookie:
+    def _cookie_for(self, signed: str, expires_at: float, now: float) -> SetCookie:
         config = self.config
         max_age = max(1, math.ceil(expires_at - now)) if config.permanent else None
-        return session_cookie(config, self._signer.sign(token), max_age)
+        return session_cookie(config, signed, max_age)
+
+    def _signed(self, session: Session) -> str:
+        """The session's cookie value: as the browser sent it, unless an older secret
+        signed it (then re-signed with the current one)."""
+        if session.signed is not None:
+            return session.signed
+        return self._signer.sign(session.token)  # type: ignore[arg-type]
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""

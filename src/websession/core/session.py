@@ -48,6 +48,7 @@ class Session(MutableMapping[str, Any]):
         "_user_id",
         "accessed",
         "key",
+        "signed",
         "stale_signature",
         "token",
     )
@@ -59,6 +60,7 @@ class Session(MutableMapping[str, Any]):
         token: str | None = None,
         key: SessionKey | None = None,
         stale_signature: bool = False,
+        signed: str | None = None,
     ) -> None:
         self._record = record
         self._data: dict[str, Any] = record.data if record is not None else {}
@@ -68,6 +70,8 @@ class Session(MutableMapping[str, Any]):
         self.key = key
         """The store key (hash of the token) when the session exists in the store."""
         self.stale_signature = stale_signature
+        self.signed = signed
+        """The cookie value as the browser sent it, when still signed by the current secret."""
         self.accessed = False
         self._set: set[str] = set()
         self._removed: set[str] = set()

@@ -37,6 +37,8 @@ class Verified:
     stale: bool
     key: SessionKey
     """The token's store key (``hash_token(token)``), computed once per request."""
+    signed: str
+    """The signed value as received: the cookie to send again while ``stale`` is false."""
 
 
 class Signer:
@@ -75,5 +77,5 @@ class Signer:
         signature = value[TOKEN_LENGTH + 1 :]
         for index, key in enumerate(self._keys):
             if hmac.compare_digest(self._mac(key, token), signature):
-                return Verified(token, index > 0, hash_token(token))
+                return Verified(token, index > 0, hash_token(token), value)
         return None

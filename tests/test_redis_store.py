@@ -560,7 +560,10 @@ def test_max_connections_bounds_the_connections_per_server(
             loaded = list(pool.map(store.load, keys * 10))
         assert all(record is not None for record in loaded)
         opened = [len(node.client_list()) - b for node, b in zip(nodes, before, strict=True)]
-        assert max(opened) <= 2
+        # a cluster client also reads the slot table on a connection of its own to one
+        # startup node when it (re)initializes, which may not be closed yet
+        topology = 1 if kind == "redis-cluster" else 0
+        assert max(opened) <= 2 + topology
         assert sum(opened) >= 1
     finally:
         store.close()
@@ -675,7 +678,10 @@ async def test_async_max_connections_bounds_the_connections_per_server(
         loaded = await asyncio.gather(*(store.load(key) for key in keys * 10))
         assert all(record is not None for record in loaded)
         opened = [len(node.client_list()) - b for node, b in zip(nodes, before, strict=True)]
-        assert max(opened) <= 2
+        # a cluster client also reads the slot table on a connection of its own to one
+        # startup node when it (re)initializes, which may not be closed yet
+        topology = 1 if kind == "redis-cluster" else 0
+        assert max(opened) <= 2 + topology
         assert sum(opened) >= 1
     finally:
         await store.close()

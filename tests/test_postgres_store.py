@@ -411,3 +411,21 @@ async def test_async_wait_for_a_busy_store_is_a_timeout(url: str) -> None:
         assert loaded.data == {"a": 1}
     finally:
         await store.close()
+
+
+async def test_async_store_hands_held_connections_back_when_idle(url: str) -> None:
+    """A connection kept for reuse goes back to the pool within about a second even if
+    no further request comes, so the pool can check and recycle it."""
+    store = open_async_store(url)
+    assert isinstance(store, AsyncPostgresStore)
+    try:
+        await store.load(new_key())
+        assert store._held  # kept for the next operation
+        deadline = asyncio.get_running_loop().time() + 5
+        while store._held and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        assert not store._held
+        assert store._pool.get_stats()["pool_available"] >= 1
+        assert await store.load(new_key()) is None  # and the store goes on working
+    finally:
+        await store.close()

@@ -39,8 +39,9 @@ DO NOTHING``; ``replace`` deletes the old row and inserts the new one in one sta
 LOCKED``, so several purgers do not wait on each other).
 
 The async store reuses a connection it took from the pool for up to a second before
-handing it back (a pool checkout costs about as much client time as the statement), and
-never holds more than ``max_connections`` in all; a connection that fails or is
+handing it back (a pool checkout costs about as much client time as the statement; a
+timer hands it back when no request comes), and never holds more than
+``max_connections`` in all; a connection that fails or is
 cancelled mid-statement goes straight back to the pool, which closes and replaces it.
 
 Nothing connects until the first operation, so an app starts while PostgreSQL is
@@ -502,6 +503,10 @@ class AsyncPostgresStore:
         # work); the semaphore keeps those held plus those in use within the pool's
         # size, so the pool always has a connection for a caller with no held one.
         self._held: list[tuple[psycopg.AsyncConnection[Any], float]] = []
+        # held connections go back to the pool at the latest _HOLD_SECONDS after they
+        # were taken, also when no request comes to use them (an idle app)
+        self._release_timer: asyncio.TimerHandle | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(options.max_connections)
         self._lock: asyncio.Lock | None = None
         self._setup_lock: asyncio.Lock | None = None
@@ -560,11 +565,33 @@ class AsyncPostgresStore:
                 raise
             if monotonic() - since < _HOLD_SECONDS:
                 self._held.append((conn, since))
+                self._schedule_release()
             else:
                 await self._pool.putconn(conn)
             return result
         finally:
             slots.release()
+
+    def _schedule_release(self) -> None:
+        if self._release_timer is None:
+            loop = asyncio.get_running_loop()
+            self._release_timer = loop.call_later(_HOLD_SECONDS, self._on_release_timer)
+
+    def _on_release_timer(self) -> None:
+        self._release_timer = None
+        task = asyncio.ensure_future(self._release_expired())
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
+    async def _release_expired(self) -> None:
+        """Hand back the connections held for ``_HOLD_SECONDS`` or more."""
+        now = monotonic()
+        expired = [conn for conn, since in self._held if now - since >= _HOLD_SECONDS]
+        self._held = [(conn, since) for conn, since in self._held if now - since < _HOLD_SECONDS]
+        for conn in expired:
+            await self._pool.putconn(conn)
+        if self._held:
+            self._schedule_release()
 
     async def _release_held(self) -> None:
         held, self._held = self._held, []
@@ -668,6 +695,11 @@ class AsyncPostgresStore:
 
     async def close(self) -> None:
         """Close the pool and its connections."""
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+        if self._releasing:
+            await asyncio.gather(*self._releasing, return_exceptions=True)
         await self._release_held()
         await self._pool.close()
 

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null 2>&1; then  # the e2e load generator; optional
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends wrk \
-        >/dev/null 2>&1 || echo "bench: wrk unavailable, the e2e runs use the asyncio client" >&2
+    { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+        --no-install-recommends wrk; } >/dev/null 2>&1 \
+        || echo "bench: wrk unavailable, the e2e runs use the asyncio client" >&2
 fi
 servers="$(pwd)/.servers/bench-$$"
 trap '.venv/bin/python scripts/servers.py stop "$servers"' EXIT

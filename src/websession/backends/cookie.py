@@ -33,6 +33,7 @@ import binascii
 import hashlib
 import hmac
 import math
+import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -66,6 +67,7 @@ __all__ = [
     "SyncCookieBackend",
     "open_cookie_backend",
     "open_sync_cookie_backend",
+    "resolve_config",
 ]
 
 MAX_COOKIE_BYTES = 4096
@@ -504,6 +506,16 @@ def _revocations_of(url: str) -> str | None:
     if unknown:
         raise ConfigError(f"cookie:// takes only 'revocations', not {sorted(unknown)}")
     return query.get("revocations", [None])[-1] or None
+
+
+def resolve_config(store: object, config: SessionConfig | None) -> SessionConfig:
+    """The configuration an integration runs with: a cookie backend's own (``config``
+    may only repeat it), else ``config``, else ``SessionConfig.from_env(os.environ)``."""
+    if isinstance(store, CookieEngine):
+        if config is not None and config != store.config:
+            raise ConfigError(f"pass config to the {type(store).__name__} only, not to both")
+        return store.config
+    return config if config is not None else SessionConfig.from_env(os.environ)
 
 
 def open_cookie_backend(

@@ -10,19 +10,23 @@ is then dropped.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
 import orjson
 
-from websession.backends.cookie import CookieBackend, CookieState, open_cookie_backend
+from websession.backends.cookie import (
+    CookieBackend,
+    CookieState,
+    open_cookie_backend,
+    resolve_config,
+)
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.engine import Op, SessionEngine
 from websession.core.session import Session
-from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
+from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.saving import save_async
 from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
@@ -61,11 +65,7 @@ class SessionMiddleware:
         clock: Clock = time.time,
     ) -> None:
         self.app = app
-        if isinstance(store, CookieBackend):
-            if config is not None and config != store.config:
-                raise ConfigError("pass config to the CookieBackend only, not to both")
-            config = store.config
-        self.config = config if config is not None else SessionConfig.from_env(os.environ)
+        self.config = resolve_config(store, config)
         self.engine = SessionEngine(self.config, clock)
         self.cookie_backend: CookieBackend | None = None
         if isinstance(store, str) and store.lower().startswith("cookie:"):

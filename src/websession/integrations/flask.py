@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -35,6 +34,7 @@ from websession.backends.cookie import (
     CookieState,
     SyncCookieBackend,
     open_sync_cookie_backend,
+    resolve_config,
 )
 from websession.config import SessionConfig
 from websession.core.csrf import (
@@ -109,11 +109,7 @@ class WebsessionInterface(SessionInterface):
                 "CookieBackend is the async driver: give Flask a SyncCookieBackend "
                 "(same arguments) or store='cookie://'"
             )
-        if isinstance(store, SyncCookieBackend):
-            if config is not None and config != store.config:
-                raise ConfigError("pass config to the SyncCookieBackend only, not to both")
-            config = store.config
-        self.config = config if config is not None else SessionConfig.from_env(os.environ)
+        self.config = resolve_config(store, config)
         self.engine = SessionEngine(self.config, clock)
         self.cookie_backend: SyncCookieBackend | None = None
         if isinstance(store, str) and store.lower().startswith("cookie:"):

@@ -4,41 +4,55 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from scripts.servers import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+
+def start_demo(store: str, env: dict[str, str], **popen: Any) -> tuple[str, subprocess.Popen[Any]]:
+    """Start ``websession demo`` on a free port and wait until it serves /health;
+    return its base URL and process (killed if it never serves)."""
+    port = free_port()
+    process: subprocess.Popen[Any] = subprocess.Popen(
+        [sys.executable, "-m", "websession.cli.main", "demo", "--port", str(port),
+         "--store", store],
+        env=env, **popen,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(f"{base}/health", timeout=1)
+            return base, process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    process.wait(timeout=10)
+    raise AssertionError(f"the demo on {base} did not start")
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without any WEBSESSION_* setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("WEBSESSION_")}
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBSESSION_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "websession.cli.main", "demo", "--port", str(port),
-         "--store", f"sqlite:///{tmp_path / 'demo.db'}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    base, process = start_demo(
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     yield base, process
     process.terminate()
     process.wait(timeout=10)

@@ -6,43 +6,26 @@ through the other, on Redis and on PostgreSQL (sessions and, for PostgreSQL, use
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import store_url
-from tests.test_demo_command import free_port
+from tests.test_demo_command import clean_env, start_demo
 
 
-def start_worker(store: str, secret: str, folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBSESSION_")}
+def start_worker(store: str, secret: str, folder: Path) -> tuple[str, subprocess.Popen[Any]]:
+    env = clean_env()
     env["WEBSESSION_SECRET"] = secret
     env["WEBSESSION_SECURE"] = "false"
     env["WEBSESSION_USERS"] = users_url(store, folder)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "websession.cli.main", "demo", "--port", str(port),
-         "--store", store],
-        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            return base, process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"demo worker on {base} did not start")
+    return start_demo(store, env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def users_url(store: str, folder: Path) -> str:

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -22,6 +21,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from scripts.servers import free_port
 from tests.serverapp import CONFIG, build_app, client_for, cookie_of, token_of, with_cookie
 from websession.core.engine import SessionEngine
 from websession.core.tokens import hash_token, new_token
@@ -41,13 +41,6 @@ def redis_server_binary() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisProcess:

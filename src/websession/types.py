@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NewType
 
-__all__ = ["Changes", "Clock", "JSONValue", "Record", "SessionKey"]
+__all__ = ["Changes", "Clock", "JSONValue", "Record", "SessionKey", "patch_data"]
 
 SessionKey = NewType("SessionKey", str)
 """Hex SHA-256 of a session token: what stores key records by, never the token."""
@@ -57,14 +57,21 @@ class Changes:
 
     def apply(self, record: Record) -> None:
         """Apply this patch to ``record`` in place (for stores that patch in Python)."""
-        data = record.data
-        data.update(self.set)
-        for name in self.remove:
-            data.pop(name, None)
+        patch_data(record.data, self.set, self.remove)
         record.last_seen = self.last_seen
         record.expires_at = self.expires_at
         if self.set_user:
             record.user_id = self.user_id
+
+
+def patch_data(
+    data: dict[str, JSONValue], changed: Mapping[str, JSONValue], removed: Iterable[str]
+) -> None:
+    """Set the ``changed`` keys of ``data`` and drop the ``removed`` ones, in place: the
+    one merge every store that patches in Python uses."""
+    data.update(changed)
+    for name in removed:
+        data.pop(name, None)
 
 
 Clock = Callable[[], float]

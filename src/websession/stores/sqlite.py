@@ -33,7 +33,7 @@ from typing import TypeVar
 import orjson
 
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
-from websession.types import Changes, Record, SessionKey
+from websession.types import Changes, Record, SessionKey, patch_data
 
 __all__ = ["SQLiteStore"]
 
@@ -85,11 +85,11 @@ def _patch(data: bytes | str, set_: bytes | None, remove: bytes | None) -> bytes
     """The SQL function ``websession_patch(data, set, remove)``: ``data`` with the keys
     of the JSON object ``set`` set and those of the JSON array ``remove`` removed."""
     merged = orjson.loads(data)
-    if set_ is not None:
-        merged.update(orjson.loads(set_))
-    if remove is not None:
-        for name in orjson.loads(remove):
-            merged.pop(name, None)
+    patch_data(
+        merged,
+        orjson.loads(set_) if set_ is not None else {},
+        orjson.loads(remove) if remove is not None else (),
+    )
     return orjson.dumps(merged)
 
 

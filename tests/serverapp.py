@@ -3,7 +3,9 @@ server-store fault and scale tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -12,7 +14,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from websession import SessionConfig, SessionMiddleware, SetCookie, get_session
+from websession.integrations.asgi import ASGIApp
+from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
+from websession.testing import FakeClock
+
+T = TypeVar("T")
 
 CONFIG = SessionConfig(
     secret="f" * 32,
@@ -47,7 +54,7 @@ def build_app(store: AsyncStore, *extra: Route) -> Starlette:
     return app
 
 
-def client_for(app: Starlette, clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
+def client_for(app: ASGIApp, clients: list[httpx.AsyncClient]) -> httpx.AsyncClient:
     """A client that keeps no cookies: each request sends the ones it means to. It is
     added to ``clients`` for the caller to close."""
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
@@ -75,3 +82,54 @@ def with_cookie(value: str) -> dict[str, str]:
 def token_of(cookie_value: str) -> str:
     """The raw token inside a signed cookie value."""
     return cookie_value.split(".")[0]
+
+
+async def hit(request: Request) -> Response:
+    """Set ``v`` when the query has one; answer the session's ``v``."""
+    if "v" in request.query_params:
+        request.session["v"] = request.query_params["v"]
+    return PlainTextResponse(str(request.session.get("v")))
+
+
+async def request_costs(
+    url: str, take: Callable[[], T], between: Callable[[T, T], int | None]
+) -> list[int]:
+    """Store operations, counted by the server, of five requests through the middleware:
+    no cookie, a read, a write, a read past the refresh threshold, a read.
+
+    ``take`` reads the server's counters and ``between`` turns two readings into the
+    operations in between, or None when other traffic spoiled them (then the request
+    is sent again, at most three times).
+    """
+    clock = FakeClock()
+    store = open_async_store(url)
+    app = SessionMiddleware(
+        Starlette(routes=[Route("/", hit)]), store=store, config=CONFIG, clock=clock
+    )
+    clients: list[httpx.AsyncClient] = []
+    client = client_for(app, clients)
+    try:
+        headers = with_cookie(cookie_of(await client.get("/", params={"v": "1"})))
+        await client.get("/", params={"v": "warm"}, headers=headers)
+
+        async def measure(advance: float = 0, **kwargs: Any) -> int:
+            for _ in range(3):
+                clock.advance(advance)
+                before = take()
+                response = await client.get("/", **kwargs)
+                assert response.status_code == 200
+                count = between(before, take())
+                if count is not None:
+                    return count
+            raise AssertionError("other traffic kept changing the counters")
+
+        return [
+            await measure(),
+            await measure(headers=headers),
+            await measure(params={"v": "2"}, headers=headers),
+            await measure(20 * 60, headers=headers),
+            await measure(headers=headers),
+        ]
+    finally:
+        await client.aclose()
+        await store.close()

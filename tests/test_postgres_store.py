@@ -7,20 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from tests.conftest import server_url, store_url
-from websession import SessionConfig, SessionMiddleware, SetCookie
+from tests.serverapp import request_costs
 from websession.cli.main import main
 from websession.errors import ConfigError, StoreError, StoreTimeout
 from websession.stores import open_async_store, open_store
@@ -205,54 +199,14 @@ def test_schema_statements_are_what_the_store_runs(table: str) -> None:
         schema_statements("bad; DROP TABLE x")
 
 
-SECRET = "p" * 32
-
-
-async def hit(request: Request) -> Response:
-    if "v" in request.query_params:
-        request.session["v"] = request.query_params["v"]
-    return PlainTextResponse(str(request.session.get("v")))
-
-
 async def test_requests_cost_zero_one_and_two_statements(
     url: str, admin: psycopg.Connection[Any], table: str
 ) -> None:
-    config = SessionConfig(
-        secret=SECRET,
-        secure=False,
-        idle_timeout=timedelta(minutes=30),
-        absolute_timeout=timedelta(hours=2),
+    costs = await request_costs(
+        url, lambda: statements(admin, table), lambda before, after: after - before
     )
-    clock = FakeClock()
-    store = open_async_store(url)
-    app = SessionMiddleware(
-        Starlette(routes=[Route("/", hit)]), store=store, config=config, clock=clock
-    )
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-
-    async def forget_cookies(response: httpx.Response) -> None:
-        client.cookies.clear()
-
-    client.event_hooks["response"] = [forget_cookies]
-    try:
-        created = (await client.get("/", params={"v": "1"})).headers["set-cookie"]
-        headers = {"cookie": f"session={SetCookie.parse(created).value}"}
-
-        async def measure(advance: float = 0, **kwargs: Any) -> int:
-            clock.advance(advance)
-            before = statements(admin, table)
-            response = await client.get("/", **kwargs)
-            assert response.status_code == 200
-            return statements(admin, table) - before
-
-        assert await measure() == 0  # no cookie: no store I/O
-        assert await measure(headers=headers) == 1  # read: one SELECT
-        assert await measure(params={"v": "2"}, headers=headers) == 2  # load + patch
-        assert await measure(20 * 60, headers=headers) == 2  # past the refresh threshold
-        assert await measure(headers=headers) == 1
-    finally:
-        await client.aclose()
-        await store.close()
+    # no cookie: no I/O; read: one SELECT; write: load + patch; refresh: load + touch
+    assert costs == [0, 1, 2, 2, 1]
 
 
 # -- URL options -----------------------------------------------------------------------

@@ -9,22 +9,15 @@ import signal
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import redis
 import redis.cluster
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from tests.conftest import server_url, store_url
+from tests.serverapp import request_costs
 from tests.test_redis_faults import RedisProcess
-from websession import SessionConfig, SessionMiddleware, SetCookie
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
 from websession.stores.redis import (
@@ -240,59 +233,14 @@ def test_purge_expired_does_no_io(store: RedisStore, nodes: list[redis.Redis]) -
     assert round_trips(nodes, lambda: store.purge_expired(FakeClock()())) == 0
 
 
-SECRET = "r" * 32
-
-
-async def hit(request: Request) -> Response:
-    if "v" in request.query_params:
-        request.session["v"] = request.query_params["v"]
-    return PlainTextResponse(str(request.session.get("v")))
-
-
 async def test_requests_cost_zero_one_and_two_round_trips(
     url: str, nodes: list[redis.Redis]
 ) -> None:
-    config = SessionConfig(
-        secret=SECRET,
-        secure=False,
-        idle_timeout=timedelta(minutes=30),
-        absolute_timeout=timedelta(hours=2),
+    costs = await request_costs(
+        url, lambda: counters(nodes), lambda before, after: requests_between(nodes, before, after)
     )
-    clock = FakeClock()
-    store = open_async_store(url)
-    app = SessionMiddleware(
-        Starlette(routes=[Route("/", hit)]), store=store, config=config, clock=clock
-    )
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-
-    async def forget_cookies(response: httpx.Response) -> None:
-        client.cookies.clear()
-
-    client.event_hooks["response"] = [forget_cookies]
-    try:
-        created = (await client.get("/", params={"v": "1"})).headers["set-cookie"]
-        headers = {"cookie": f"session={SetCookie.parse(created).value}"}
-        await client.get("/", params={"v": "warm"}, headers=headers)
-
-        async def measure(advance: float = 0, **kwargs: Any) -> int:
-            for _ in range(3):
-                clock.advance(advance)
-                before = counters(nodes)
-                response = await client.get("/", **kwargs)
-                assert response.status_code == 200
-                count = requests_between(nodes, before, counters(nodes))
-                if count is not None:
-                    return count
-            raise AssertionError("connections kept opening or closing while counting")
-
-        assert await measure() == 0  # no cookie: no store I/O
-        assert await measure(headers=headers) == 1  # read: one HGETALL
-        assert await measure(params={"v": "2"}, headers=headers) == 2  # load + patch
-        assert await measure(20 * 60, headers=headers) == 2  # past the refresh threshold: touch
-        assert await measure(headers=headers) == 1
-    finally:
-        await client.aclose()
-        await store.close()
+    # no cookie: no I/O; read: one HGETALL; write: load + patch; refresh: load + touch
+    assert costs == [0, 1, 2, 2, 1]
 
 
 # -- layout and expiry -----------------------------------------------------------------

@@ -8,3 +8,4 @@ paths=(src tests scripts)
 .venv/bin/ruff format --check "${paths[@]}"
 .venv/bin/ruff check "${paths[@]}"
 .venv/bin/mypy
+.venv/bin/python scripts/generate_sync.py --check

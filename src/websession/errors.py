@@ -4,8 +4,9 @@
 
     WebsessionError                 base of everything raised on purpose (status 500)
     ├── ConfigError                 bad configuration; the message says what to do
-    ├── SessionDataError            a value is not JSON, a key is reserved, or the
-    │                               session is over its size limit (nothing is written)
+    ├── SessionDataError            a value is not JSON or a key is reserved
+    │   │                           (nothing is written)
+    │   └── SessionTooLarge         the session is over its size limit (status 413)
     └── StoreError                  a store failed (status 503); always chained from
         ├── StoreUnavailable        the driver's own error: cannot connect
         └── StoreTimeout            a command or connect exceeded its timeout
@@ -20,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "SessionDataError",
+    "SessionTooLarge",
     "StoreError",
     "StoreTimeout",
     "StoreUnavailable",
@@ -48,6 +50,14 @@ class SessionDataError(WebsessionError, ValueError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class SessionTooLarge(SessionDataError):
+    """The session is over its size limit (``max_size``, or a cookie's 4096 bytes):
+    a request to refuse, not a server fault."""
+
+    status = 413
+    code = "session_too_large"
 
 
 class StoreError(WebsessionError):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from websession.core.jsondata import RESERVED_PREFIX, check_key, check_value, dumps
+from websession.core.lifecycle import REVOKED_KEY
 from websession.types import JSONValue, Record, SessionKey
 
 __all__ = ["CSRF_KEY", "DEVICE_KEY", "FLASH_KEY", "REVOKED_KEY", "Session"]
@@ -20,9 +21,6 @@ FLASH_KEY = "_flashes"
 """Where flash messages live, as ``[category, message]`` pairs (Flask's own key)."""
 CSRF_KEY = RESERVED_PREFIX + "csrf"
 """The session's CSRF secret; dropped when the session is regenerated."""
-REVOKED_KEY = RESERVED_PREFIX + "revoked"
-"""Set (to the revocation time) on a session that was logged out but is kept until its
-deadline, so a replay can be told apart from an unknown token. Never served."""
 DEVICE_KEY = RESERVED_PREFIX + "device"
 """Device metadata recorded at login (IP address, user agent)."""
 

@@ -30,9 +30,9 @@ from urllib.parse import unquote, urlsplit
 
 from websession.errors import ConfigError
 from websession.stores.base import AsyncStore, Store
-from websession.stores.file import FileStore
-from websession.stores.memory import MemoryStore
-from websession.stores.sqlite import SQLiteStore
+from websession.stores.file import FileStore, open_async_file
+from websession.stores.memory import MemoryStore, open_async_memory
+from websession.stores.sqlite import SQLiteStore, open_async_sqlite
 from websession.stores.sync_adapter import AsyncAdapter
 
 __all__ = [
@@ -118,5 +118,14 @@ def open_async_store(url: str) -> AsyncStore:
     if scheme in _SERVER_STORES:
         store: AsyncStore = _server_factory(scheme, url, 1)
         return store
-    sync = open_store(url)
-    return AsyncAdapter(sync, threaded=isinstance(sync, FileStore))
+    if scheme == "memory":
+        return open_async_memory()
+    if scheme == "sqlite":
+        return open_async_sqlite(_sqlite_path(url) or ":memory:")
+    if scheme == "file":
+        path = _local_path(url)
+        if not path:
+            raise ConfigError("file:// needs a directory: file:///var/lib/app/sessions")
+        return open_async_file(path)
+    open_store(url)  # raises the right ConfigError for cookie:// and unknown schemes
+    raise AssertionError("unreachable")

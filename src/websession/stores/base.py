@@ -1,116 +1,91 @@
-"""The store contract, sync and async.
+"""The store contract, sync and async: enough to write a third-party store.
 
-A store persists records by ``SessionKey`` (the hash of a token, never the token).
-Not found is not an error: ``load`` returns None, ``update``/``touch`` return False,
-``delete`` does nothing. Errors are for system failures only, and are always
-``StoreError`` subclasses chained from the driver's own exception.
+A store persists ``Record``s by ``SessionKey`` (the hex SHA-256 of a token, never the
+token). The **core** (``Store`` / ``AsyncStore``) is seven operations; everything else
+is an optional **ability**, a separate runtime-checkable protocol that callers detect
+with ``isinstance`` and a store claims by having the methods:
 
-Every method is one atomic step (one round trip on network stores):
+=================  ===============================  =====================================
+ability            methods                          used by
+=================  ===============================  =====================================
+``UserIndex``      ``list_user``, ``delete_user``   auth (devices, logout everywhere), CLI
+``Purging``        ``purge_expired``                ``websession purge`` (stores that do
+                                                    not expire records by themselves)
+``Iterating``      ``scan``                         migration, operator tools
+``Schema``         ``setup``                        ``websession setup``
+=================  ===============================  =====================================
 
-* ``create`` never overwrites an existing record;
-* ``update`` applies a patch of changed keys, so concurrent requests changing
-  different keys both survive, and never resurrects a deleted record;
-* ``replace`` creates a new record and deletes the old one together (regenerate);
-* ``list_user``/``delete_user`` use a per-user index, in time proportional to that
-  user's sessions.
+(each with an ``Async`` twin: ``AsyncUserIndex`` …). ``websession.testing`` holds the
+conformance suite: it runs the core rules and every ability a store claims.
 
-A store may return a record whose deadline has passed; the engine never serves it.
+Rules for every method:
+
+* Not found is not an error: ``load`` returns None, ``update``/``touch``/``replace``
+  return False, ``delete`` does nothing. Errors are for system failures only, always
+  ``StoreError`` subclasses chained from the driver's own exception.
+* Every method is one atomic step (one round trip on network stores).
+* ``create`` never overwrites; ``update`` and ``touch`` never resurrect a deleted
+  record; ``update`` is a patch, so concurrent patches of different keys both survive.
+* ``replace`` is conditional: it happens only while the old record is live and not
+  revoked, so nothing a logout, revoke or concurrent regenerate ended comes back.
+* A store may return a record past its deadline; the engine never serves it.
+* Data is a JSON object; a store must return exactly the values it was given (after a
+  JSON round trip). No pickle.
+
+**Non-session records.** Other parts of websession keep small records in the session
+store through the same operations (failed-login counters, encrypted-cookie
+revocations). Their keys come from ``record_key(namespace, name)``: ``<namespace>.<hex>``,
+which can never equal a session key (64 hex digits, no dot). A store treats them as
+any other record; ``scan`` returns them too (a migration copies them).
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import hashlib
+import re
 
-from websession.types import Changes, Record, SessionKey
+from websession.stores._async.contract import (
+    AsyncIterating,
+    AsyncPurging,
+    AsyncSchema,
+    AsyncStore,
+    AsyncUserIndex,
+)
+from websession.stores._sync.contract import Iterating, Purging, Schema, Store, UserIndex
+from websession.types import SessionKey
 
-__all__ = ["AsyncStore", "Store"]
+__all__ = [
+    "NAMESPACES",
+    "AsyncIterating",
+    "AsyncPurging",
+    "AsyncSchema",
+    "AsyncStore",
+    "AsyncUserIndex",
+    "Iterating",
+    "Purging",
+    "Schema",
+    "Store",
+    "UserIndex",
+    "is_session_key",
+    "record_key",
+]
 
+NAMESPACES = frozenset({"ratelimit", "revocation"})
+"""The namespaces of non-session records websession itself writes."""
 
-@runtime_checkable
-class Store(Protocol):
-    """A synchronous session store (used by WSGI integrations and tools)."""
-
-    def load(self, key: SessionKey) -> Record | None:
-        """Return the record, or None if there is none. Creates nothing."""
-        ...
-
-    def create(self, key: SessionKey, record: Record) -> bool:
-        """Store a new record; return False (and change nothing) if ``key`` exists."""
-        ...
-
-    def update(self, key: SessionKey, changes: Changes) -> bool:
-        """Patch the record; return False if it is gone (it is not recreated)."""
-        ...
-
-    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
-        """Move the record's deadline; return False if it is gone."""
-        ...
-
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Create ``key`` with ``record`` and delete ``old_key``, as one step."""
-        ...
-
-    def delete(self, key: SessionKey) -> None:
-        """Delete the record; no-op if absent."""
-        ...
-
-    def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
-        """Return the sessions of ``user_id`` whose deadline is after ``now``, oldest first."""
-        ...
-
-    def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
-        """Delete every session of ``user_id`` except ``keep``; return how many."""
-        ...
-
-    def purge_expired(self, now: float, *, limit: int = 1000) -> int:
-        """Delete up to ``limit`` records whose deadline is before ``now``; return how many."""
-        ...
-
-    def close(self) -> None:
-        """Release connections and files."""
-        ...
+_SESSION_KEY = re.compile(r"[0-9a-f]{64}")
 
 
-@runtime_checkable
-class AsyncStore(Protocol):
-    """The asynchronous twin of ``Store`` (used by the ASGI middleware)."""
+def record_key(namespace: str, name: str) -> SessionKey:
+    """The store key of a non-session record: ``<namespace>.<sha256(name)>``.
 
-    async def load(self, key: SessionKey) -> Record | None:
-        """Return the record, or None if there is none. Creates nothing."""
-        ...
+    Never equal to a session key, so such records cannot collide with sessions."""
+    if not namespace.isidentifier() or not namespace.islower():
+        raise ValueError(f"a record namespace is a lowercase identifier, not {namespace!r}")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return SessionKey(f"{namespace}.{digest}")
 
-    async def create(self, key: SessionKey, record: Record) -> bool:
-        """Store a new record; return False (and change nothing) if ``key`` exists."""
-        ...
 
-    async def update(self, key: SessionKey, changes: Changes) -> bool:
-        """Patch the record; return False if it is gone (it is not recreated)."""
-        ...
-
-    async def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
-        """Move the record's deadline; return False if it is gone."""
-        ...
-
-    async def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Create ``key`` with ``record`` and delete ``old_key``, as one step."""
-        ...
-
-    async def delete(self, key: SessionKey) -> None:
-        """Delete the record; no-op if absent."""
-        ...
-
-    async def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
-        """Return the sessions of ``user_id`` whose deadline is after ``now``, oldest first."""
-        ...
-
-    async def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
-        """Delete every session of ``user_id`` except ``keep``; return how many."""
-        ...
-
-    async def purge_expired(self, now: float, *, limit: int = 1000) -> int:
-        """Delete up to ``limit`` records whose deadline is before ``now``; return how many."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections and files."""
-        ...
+def is_session_key(key: str) -> bool:
+    """True if ``key`` is a session key (64 lowercase hex digits), not a namespaced one."""
+    return _SESSION_KEY.fullmatch(key) is not None

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from websession.errors import StoreError
+from websession.stores.base import AsyncStore
 from websession.stores.codec import decode_record, encode_record
 from websession.types import Changes, Record, SessionKey
 
@@ -213,3 +214,10 @@ class FileStore:
     def close(self) -> None:
         """Close the lock file."""
         self._lock_file.close()
+
+
+def open_async_file(path: str | Path) -> AsyncStore:
+    """The async face of a file store in ``path``."""
+    from websession.stores.sync_adapter import AsyncAdapter
+
+    return AsyncAdapter(FileStore(path), threaded=True)

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import orjson
 
+from websession.stores.base import AsyncStore
 from websession.types import Changes, Clock, Record, SessionKey
 
 __all__ = ["MemoryStore"]
@@ -186,3 +187,10 @@ class MemoryStore:
         for key in expired:
             self._remove(key)
         return len(expired)
+
+
+def open_async_memory() -> AsyncStore:
+    """The async face of a new memory store."""
+    from websession.stores.sync_adapter import AsyncAdapter
+
+    return AsyncAdapter(MemoryStore())

@@ -33,6 +33,7 @@ from typing import TypeVar
 import orjson
 
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
+from websession.stores.base import AsyncStore
 from websession.types import Changes, Record, SessionKey, patch_data
 
 __all__ = ["SQLiteStore"]
@@ -227,3 +228,10 @@ class SQLiteStore:
         """Close the connection."""
         with self._lock:
             self._db.close()
+
+
+def open_async_sqlite(path: str | Path) -> AsyncStore:
+    """The async face of an SQLite store at ``path`` (``:memory:`` for in-memory)."""
+    from websession.stores.sync_adapter import AsyncAdapter
+
+    return AsyncAdapter(SQLiteStore(path))

@@ -1,0 +1,129 @@
+"""The one session lifecycle: deadlines, refresh, liveness, revocation and size.
+
+Every rule about *when* a session lives is written here once, and used by the server
+engine, the encrypted-cookie engine, the auth layer and the rate limiter::
+
+    created  ──► live ──(idle deadline passes, or absolute deadline)──► expired
+                  │ ▲
+                  │ └── refresh: only once ``refresh_threshold`` of the idle window
+                  │     has passed, and only if it moves the deadline (the absolute
+                  │     deadline caps it; once capped, no refresh is ever due)
+                  └──(logout / revoke: REVOKED_KEY in the data)──► revoked
+
+A record is *live* at ``now`` when ``now`` is before both deadlines and it carries no
+revocation marker. Nothing that is not live is ever served, whatever a store holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from websession.config import SessionConfig
+from websession.core.jsondata import RESERVED_PREFIX, check_value, dumps
+from websession.errors import SessionDataError, SessionTooLarge
+from websession.types import Record
+
+__all__ = ["REVOKED_KEY", "Deadlines", "Lifecycle"]
+
+REVOKED_KEY = RESERVED_PREFIX + "revoked"
+"""Set (to the revocation time) on a session that was logged out but is kept until its
+deadline, so a replay can be told apart from an unknown token. Never served."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """The times of a new or refreshed record, in Unix seconds."""
+
+    created_at: float
+    last_seen: float
+    expires_at: float
+    absolute_expires_at: float
+
+
+class Lifecycle:
+    """The lifecycle rules of one configuration. No I/O, no clock: ``now`` is passed in."""
+
+    __slots__ = ("absolute", "idle", "max_size", "refresh_after")
+
+    def __init__(self, config: SessionConfig) -> None:
+        self.idle = config.idle_timeout.total_seconds()
+        """Idle timeout in seconds."""
+        self.absolute = config.absolute_timeout.total_seconds()
+        """Absolute timeout in seconds."""
+        self.refresh_after = self.idle * config.refresh_threshold
+        """Seconds of the idle window that pass before a refresh is due."""
+        self.max_size = config.max_size
+        """Largest JSON size of a session's data, in bytes."""
+
+    # -- deadlines -----------------------------------------------------------------------
+
+    def new(self, now: float) -> Deadlines:
+        """The deadlines of a session created at ``now``."""
+        absolute = now + self.absolute
+        return Deadlines(now, now, min(now + self.idle, absolute), absolute)
+
+    def carried(self, base: Record, now: float) -> Deadlines:
+        """The deadlines of a record that replaces ``base`` at ``now`` (regenerate):
+        creation time and absolute deadline are kept, so a regenerate never extends
+        the session's life."""
+        absolute = base.absolute_expires_at
+        return Deadlines(base.created_at, now, min(now + self.idle, absolute), absolute)
+
+    def extended(self, record: Record, now: float) -> float:
+        """The idle deadline after activity at ``now`` (capped by the absolute one)."""
+        return min(now + self.idle, record.absolute_expires_at)
+
+    def refresh_due(self, record: Record, now: float) -> float | None:
+        """The new idle deadline if an untouched session should be refreshed now, else
+        None: due once ``refresh_threshold`` of the idle window has passed since the
+        last refresh, and only when it moves the deadline (never past the absolute)."""
+        expires = min(now + self.idle, record.absolute_expires_at)
+        if now - (record.expires_at - self.idle) >= self.refresh_after and (
+            expires > record.expires_at
+        ):
+            return expires
+        return None
+
+    # -- liveness ------------------------------------------------------------------------
+
+    @staticmethod
+    def within_deadlines(record: Record, now: float) -> bool:
+        """True if ``now`` is before both of the record's deadlines."""
+        return now < record.expires_at and now < record.absolute_expires_at
+
+    @staticmethod
+    def is_revoked(record: Record) -> bool:
+        """True if the record carries the revocation marker."""
+        return REVOKED_KEY in record.data
+
+    def is_live(self, record: Record | None, now: float) -> bool:
+        """True if ``record`` may be served at ``now``: present, within both deadlines,
+        not revoked."""
+        return (
+            record is not None
+            and now < record.expires_at
+            and now < record.absolute_expires_at
+            and REVOKED_KEY not in record.data
+        )
+
+    # -- size ------------------------------------------------------------------------------
+
+    def check_size(self, data: Mapping[str, Any]) -> int:
+        """Return the JSON size of ``data``; raise SessionDataError if a value is not
+        JSON, SessionTooLarge (413) if it is over ``max_size``. Nothing is written then."""
+        try:
+            size = len(dumps(data))
+        except TypeError:  # a value was mutated into something that is not JSON
+            for name, value in data.items():
+                check_value(name, value)
+            raise SessionDataError("session data is not JSON") from None
+        if size > self.max_size:
+            largest = max(data, key=lambda name: len(dumps(data[name])))
+            raise SessionTooLarge(
+                f"session data is {size} bytes, over max_size={self.max_size}; "
+                f"the largest value is under key {largest!r}",
+                key=largest,
+            )
+        return size

@@ -1,0 +1,1 @@
+"""The contract protocols; ``_sync`` is generated from ``_async`` (scripts/generate_sync.py)."""

@@ -11,7 +11,7 @@ ability            methods                          used by
 ``UserIndex``      ``list_user``, ``delete_user``   auth (devices, logout everywhere), CLI
 ``Purging``        ``purge_expired``                ``websession purge`` (stores that do
                                                     not expire records by themselves)
-``Iterating``      ``scan``                         migration, operator tools
+``Iterating``      ``scan`` (pages, opaque cursor)  migration, operator tools
 ``Schema``         ``setup``                        ``websession setup``
 =================  ===============================  =====================================
 

@@ -83,12 +83,17 @@ class Purging(Protocol):
 
 @runtime_checkable
 class Iterating(Protocol):
-    """Ability: read every record in key order, in pages (migration, operator tools)."""
+    """Ability: read every record, page by page (migration, operator tools)."""
 
-    def scan(self, after: SessionKey | None, limit: int) -> list[tuple[SessionKey, Record]]:
-        """Return up to ``limit`` records whose key sorts after ``after`` (from the first
-        when None), in ascending key order, expired or not. An empty list ends the scan;
-        records created during a scan may or may not be seen."""
+    def scan(
+        self, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
+        """Return about ``limit`` records from ``cursor`` (None: the start) and the cursor
+        of the next page, None when the scan is complete. Expired and non-session records
+        are included. A record created or deleted during the scan may or may not be
+        seen, and one may be returned twice (Redis SCAN): callers must be idempotent.
+        Cursors are opaque strings that stay valid across processes (a resumed
+        migration passes the last one back)."""
         ...
 
 

@@ -33,10 +33,8 @@ from websession.stores.base import AsyncStore, Store
 from websession.stores.file import FileStore, open_async_file
 from websession.stores.memory import MemoryStore, open_async_memory
 from websession.stores.sqlite import SQLiteStore, open_async_sqlite
-from websession.stores.sync_adapter import AsyncAdapter
 
 __all__ = [
-    "AsyncAdapter",
     "AsyncStore",
     "FileStore",
     "MemoryStore",

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from websession.errors import StoreError
+from websession.core.lifecycle import Lifecycle
+from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
 from websession.stores.codec import decode_record, encode_record
 from websession.types import Changes, Record, SessionKey
@@ -33,7 +35,9 @@ T = TypeVar("T")
 
 
 class FileStore:
-    """Sessions as files in a directory, for single-host apps without a database."""
+    """Sessions as files in a directory, for single-host apps without a database.
+
+    Abilities: ``UserIndex``, ``Purging``, ``Iterating``."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -145,15 +149,23 @@ class FileStore:
         """Rewrite the file with the new deadline."""
         return self.update(key, Changes(last_seen=last_seen, expires_at=expires_at))
 
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Write the new file and remove the old one under the lock."""
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """Under the directory lock: if ``old_key`` is live at ``record.last_seen``,
+        write the new file and remove the old one; else change nothing."""
 
-        def run() -> None:
+        def run() -> bool:
+            old = self._read(old_key)
+            if old is None or self._path(key).exists():
+                return False
+            now = record.last_seen
+            if not Lifecycle.within_deadlines(old, now) or Lifecycle.is_revoked(old):
+                return False
             self._write(key, record)
             self._index(key, record.user_id)
             self._remove(old_key)
+            return True
 
-        self._call(run)
+        return self._call(run)
 
     def delete(self, key: SessionKey) -> None:
         """Remove the file if present."""
@@ -211,13 +223,36 @@ class FileStore:
 
         return self._call(run)
 
+    def scan(
+        self, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
+        """Up to ``limit`` records in key order after ``cursor`` (the last key returned),
+        reading the ``sessions/<key[:2]>`` folders in order from the cursor's."""
+
+        def run() -> tuple[list[tuple[SessionKey, Record]], str | None]:
+            page: list[tuple[SessionKey, Record]] = []
+            folders = sorted(p.name for p in self._sessions.iterdir() if p.is_dir())
+            for folder in folders:
+                if cursor is not None and folder < cursor[:2]:
+                    continue
+                names = sorted(p.stem for p in (self._sessions / folder).glob("*.json"))
+                for name in names:
+                    if cursor is not None and name <= cursor:
+                        continue
+                    record = self._read(SessionKey(name))
+                    if record is not None:
+                        page.append((SessionKey(name), record))
+                    if len(page) == limit:
+                        return page, name
+            return page, None
+
+        return self._call(run, write=False)
+
     def close(self) -> None:
         """Close the lock file."""
         self._lock_file.close()
 
 
 def open_async_file(path: str | Path) -> AsyncStore:
-    """The async face of a file store in ``path``."""
-    from websession.stores.sync_adapter import AsyncAdapter
-
-    return AsyncAdapter(FileStore(path), threaded=True)
+    """The async face of a file store in ``path``; calls run in worker threads."""
+    return async_face(FileStore(path), Run.THREAD)

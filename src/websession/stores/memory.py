@@ -11,12 +11,15 @@ ones are created, at constant cost per create.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from typing import NamedTuple
 
 import orjson
 
+from websession.core.lifecycle import Lifecycle
+from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
 from websession.types import Changes, Clock, Record, SessionKey
 
@@ -57,8 +60,15 @@ def _entry(record: Record) -> _Entry:
     )
 
 
+def _live(entry: _Entry, now: float) -> bool:
+    record = entry.record()
+    return Lifecycle.within_deadlines(record, now) and not Lifecycle.is_revoked(record)
+
+
 class MemoryStore:
-    """A dict of records guarded by a lock, with a per-user index."""
+    """A dict of records guarded by a lock, with a per-user index.
+
+    Abilities: ``UserIndex``, ``Purging``, ``Iterating``."""
 
     def __init__(self, *, clock: Clock = time.time) -> None:
         self._entries: dict[SessionKey, _Entry] = {}
@@ -114,12 +124,17 @@ class MemoryStore:
             self._entries[key] = entry._replace(last_seen=last_seen, expires_at=expires_at)
         return True
 
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Create ``key`` and delete ``old_key`` under one lock."""
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """Under one lock: if ``old_key`` is live at ``record.last_seen``, delete it and
+        create ``key``; else change nothing and return False."""
         entry = _entry(record)
         with self._lock:
+            old = self._entries.get(old_key)
+            if old is None or key in self._entries or not _live(old, record.last_seen):
+                return False
             self._remove(old_key)
             self._insert(key, entry)
+        return True
 
     def delete(self, key: SessionKey) -> None:
         """Delete the record if present."""
@@ -147,6 +162,16 @@ class MemoryStore:
         """Delete up to ``limit`` expired records."""
         with self._lock:
             return self._purge(now, limit)
+
+    def scan(
+        self, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
+        """Up to ``limit`` records in key order after ``cursor`` (the last key returned)."""
+        with self._lock:
+            keys = heapq.nsmallest(limit, (k for k in self._entries if cursor is None or k > cursor))
+            entries = [(k, self._entries[k]) for k in keys]
+        page = [(k, e.record()) for k, e in entries]
+        return page, (keys[-1] if len(keys) == limit else None)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -190,7 +215,5 @@ class MemoryStore:
 
 
 def open_async_memory() -> AsyncStore:
-    """The async face of a new memory store."""
-    from websession.stores.sync_adapter import AsyncAdapter
-
-    return AsyncAdapter(MemoryStore())
+    """The async face of a new memory store; calls run on the loop thread."""
+    return async_face(MemoryStore(), Run.INLINE)

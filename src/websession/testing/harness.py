@@ -1,19 +1,27 @@
 """One synchronous face for sync and async stores, so one suite tests both.
 
-``SyncHarness`` drives a ``Store`` directly and runs concurrent calls in threads.
-``AsyncHarness`` drives an ``AsyncStore`` on its own event loop and runs concurrent
-calls with ``asyncio.gather`` on that loop: the async code path is what is tested.
+A harness holds a fresh store under test as ``harness.store``, typed ``Store``:
+
+* ``SyncHarness(store)``: the sync store itself; concurrent calls run in threads.
+* ``AsyncHarness(factory)``: a blocking face of the ``AsyncStore`` that ``factory``
+  makes, each call run to completion on the harness's private event loop, so the async
+  code path is what is tested; concurrent calls run with ``asyncio.gather`` on it.
+
+The blocking face has exactly the contract methods the async store has (made from the
+contract's method names, not listed here), so ``isinstance(harness.store, UserIndex)``
+tells whether the store under test claims an ability.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from websession.stores.async_face import face_class
 from websession.stores.base import AsyncStore, Store
-from websession.types import Changes, Record, SessionKey
+from websession.types import Changes, SessionKey
 
 __all__ = ["AsyncHarness", "StoreHarness", "SyncHarness"]
 
@@ -21,58 +29,24 @@ T = TypeVar("T")
 
 
 class StoreHarness:
-    """The ``Store`` interface plus ``concurrent_updates``; subclasses bind a store."""
+    """A store under test (``store``) and a way to call it concurrently."""
 
     name = "store"
+    store: Store
+    """The store under test, sync-shaped whatever its own form."""
 
-    def load(self, key: SessionKey) -> Record | None:
-        """See ``Store.load``."""
-        record: Record | None = self._do("load", key)
-        return record
-
-    def create(self, key: SessionKey, record: Record) -> bool:
-        """See ``Store.create``."""
-        return bool(self._do("create", key, record))
-
-    def update(self, key: SessionKey, changes: Changes) -> bool:
-        """See ``Store.update``."""
-        return bool(self._do("update", key, changes))
-
-    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
-        """See ``Store.touch``."""
-        return bool(self._do("touch", key, last_seen, expires_at))
-
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """See ``Store.replace``."""
-        self._do("replace", old_key, key, record)
-
-    def delete(self, key: SessionKey) -> None:
-        """See ``Store.delete``."""
-        self._do("delete", key)
-
-    def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
-        """See ``Store.list_user``."""
-        result: list[tuple[SessionKey, Record]] = self._do("list_user", user_id, now)
-        return result
-
-    def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
-        """See ``Store.delete_user``."""
-        return int(self._do("delete_user", user_id, keep=keep))
-
-    def purge_expired(self, now: float, *, limit: int = 1000) -> int:
-        """See ``Store.purge_expired``."""
-        return int(self._do("purge_expired", now, limit=limit))
-
-    def close(self) -> None:
-        """Close the store."""
-        self._do("close")
+    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Call ``store.<method>(*args)`` for every ``args`` at the same time; return
+        each result in order."""
+        raise NotImplementedError
 
     def concurrent_updates(self, key: SessionKey, patches: Sequence[Changes]) -> list[bool]:
         """Apply every patch to ``key`` at the same time; return each result."""
-        raise NotImplementedError
+        return [bool(done) for done in self.concurrently("update", [(key, c) for c in patches])]
 
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
 
 
 class SyncHarness(StoreHarness):
@@ -82,13 +56,42 @@ class SyncHarness(StoreHarness):
         self.store = store
         self.name = name
 
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.store, method)(*args, **kwargs)
+    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """One thread per call, all started together."""
+        target = getattr(self.store, method)
+        with ThreadPoolExecutor(max_workers=min(32, len(calls))) as pool:
+            return list(pool.map(lambda args: target(*args), calls))
 
-    def concurrent_updates(self, key: SessionKey, patches: Sequence[Changes]) -> list[bool]:
-        """One thread per patch, all started together."""
-        with ThreadPoolExecutor(max_workers=min(32, len(patches))) as pool:
-            return list(pool.map(lambda c: self.store.update(key, c), patches))
+
+class _Blocking:
+    """Base of the blocking faces: each method runs the async one on ``runner``."""
+
+    __slots__ = ("runner", "target")
+
+    def __init__(self, target: AsyncStore, runner: asyncio.Runner) -> None:
+        self.target = target
+        self.runner = runner
+
+
+def _blocking_method(name: str) -> Callable[..., Any]:
+    def call(self: _Blocking, *args: Any, **kwargs: Any) -> Any:
+        coroutine: Coroutine[Any, Any, Any] = getattr(self.target, name)(*args, **kwargs)
+        return self.runner.run(coroutine)
+
+    return call
+
+
+_FACES: dict[type, type[_Blocking]] = {}
+
+
+def _blocking_face(store: AsyncStore, runner: asyncio.Runner) -> Store:
+    face = _FACES.get(type(store))
+    if face is None:
+        face = _FACES[type(store)] = face_class(
+            _Blocking, type(store), _blocking_method, "Blocking"
+        )
+    # Made from the contract's own method names (see websession.stores.async_face).
+    return cast(Store, face(store, runner))
 
 
 class AsyncHarness(StoreHarness):
@@ -102,10 +105,12 @@ class AsyncHarness(StoreHarness):
             return factory()
 
         try:
-            self.store = self._runner.run(make())
+            self.async_store = self._runner.run(make())
+            """The async store under test."""
         except BaseException:
             self._runner.close()
             raise
+        self.store = _blocking_face(self.async_store, self._runner)
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run a coroutine on the harness's loop."""
@@ -115,14 +120,12 @@ class AsyncHarness(StoreHarness):
 
         return self._runner.run(wrap())
 
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.run(getattr(self.store, method)(*args, **kwargs))
+    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """All calls awaited together with ``asyncio.gather``."""
+        target = getattr(self.async_store, method)
 
-    def concurrent_updates(self, key: SessionKey, patches: Sequence[Changes]) -> list[bool]:
-        """All patches awaited together with ``asyncio.gather``."""
-
-        async def all_at_once() -> list[bool]:
-            return list(await asyncio.gather(*(self.store.update(key, c) for c in patches)))
+        async def all_at_once() -> list[Any]:
+            return list(await asyncio.gather(*(target(*args) for args in calls)))
 
         return self.run(all_at_once())
 

@@ -1,0 +1,26 @@
+"""SQLite store: the embedded default. WAL journal, busy timeout, one table.
+
+Schema (created on first use)::
+
+    CREATE TABLE websession_sessions (
+        key TEXT PRIMARY KEY,           -- SHA-256 of the token, never the token
+        data BLOB NOT NULL,             -- JSON object
+        created_at REAL NOT NULL, last_seen REAL NOT NULL,
+        expires_at REAL NOT NULL, absolute_expires_at REAL NOT NULL,
+        user_id TEXT                    -- per-user index (partial index)
+    ) WITHOUT ROWID;
+
+Reads are one primary-key SELECT. A patch is one UPDATE statement,
+``data = websession_patch(data, set, remove)``, where ``websession_patch`` is a Python
+function each store registers on its connection: it merges the changed keys into the
+stored JSON (orjson, as on create). SQLite runs each statement under the database's
+write lock, so the read and the write of the merge are one atomic step across threads
+and processes: concurrent writers to different keys never lose each other's keys, and a
+deleted row is never brought back. (SQLite's own JSON paths cannot address every key
+before 3.45: a key holding ``"`` has no path, so the merge is not done with
+``json_set``.) ``replace`` deletes and inserts in one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from websession.stores.sqlite.store import SQLiteStore, open_async_sqlite
+
+__all__ = ["SQLiteStore", "open_async_sqlite"]

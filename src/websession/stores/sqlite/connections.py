@@ -1,0 +1,159 @@
+"""The connections of one SQLite store, arranged so that readers never wait for writers.
+
+* **Writes** go through one writer connection, one at a time (a lock): SQLite allows one
+  writer per database anyway. A write waits up to the busy timeout for a lock that
+  another process holds.
+* **Reads** take a connection from a pool (one per concurrent reader, kept for reuse).
+  In WAL mode a read needs no lock that a writer holds, so a read answers in
+  microseconds while a write of this or another process waits.
+* **Non-blocking mode** (the async face): a write on any thread but the store's own
+  waiting thread never waits. It tries once, on a second writer connection whose busy
+  timeout is zero; if the lock is taken (by a thread of this store or by another
+  process) it raises ``WouldBlock`` having changed nothing, and the async face runs it
+  again through ``run_waiting``, on the waiting thread, with the full timeout. The
+  event loop thread never sleeps on a lock; reads stay direct calls on it.
+* ``:memory:`` is one connection for everything (another connection would see another
+  database); no other process can lock it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+from websession.errors import StoreError, StoreTimeout
+from websession.stores.async_face import WouldBlock
+
+__all__ = ["Connections"]
+
+T = TypeVar("T")
+
+_IDLE_READERS = 16
+"""Read connections kept for reuse; more are opened under load and closed after."""
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StoreTimeout("the SQLite session database stayed locked") from exc
+        raise StoreError("an SQLite session store operation failed") from exc
+    except sqlite3.Error as exc:
+        raise StoreError("an SQLite session store operation failed") from exc
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+class Connections:
+    """A writer connection behind a lock and a pool of reader connections."""
+
+    def __init__(
+        self,
+        path: str,
+        timeout: float,
+        *,
+        configure: Callable[[sqlite3.Connection], None],
+        nonblocking: bool = False,
+    ) -> None:
+        self.path = path
+        self._timeout = timeout
+        self._configure = configure
+        self._memory = path == ":memory:"
+        self._lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
+        self._waiter: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._writer = self._connect(timeout, writer=True)
+        self._try_writer: sqlite3.Connection | None = None
+        if nonblocking:
+            self._try_writer = self._writer if self._memory else self._connect(0, writer=True)
+
+    def _connect(self, timeout: float, *, writer: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        if writer:
+            self._configure(db)
+        return db
+
+    @property
+    def writer(self) -> sqlite3.Connection:
+        """The connection that waits for locks (tests trace its statements)."""
+        return self._writer
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on a reader connection; it never waits for this store's writers."""
+        if self._memory:
+            with self._lock, _store_errors():
+                return fn(self._writer)
+        with _store_errors():
+            try:
+                db = self._readers.pop()  # list.pop and append are atomic: no lock
+            except IndexError:
+                db = self._connect(self._timeout)
+            try:
+                return fn(db)
+            finally:
+                if self._closed or len(self._readers) >= _IDLE_READERS:
+                    db.close()
+                else:
+                    self._readers.append(db)
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the writer connection, one writer at a time. In non-blocking
+        mode, off the waiting thread: raise ``WouldBlock`` rather than wait."""
+        if self._try_writer is None or getattr(self._local, "may_wait", False):
+            with self._lock, _store_errors():
+                return fn(self._writer)
+        if not self._lock.acquire(blocking=False):
+            raise WouldBlock
+        try:
+            with _store_errors():
+                try:
+                    return fn(self._try_writer)
+                except sqlite3.OperationalError as exc:
+                    if _is_busy(exc):  # nothing was written: the statement never started
+                        raise WouldBlock from None
+                    raise
+        finally:
+            self._lock.release()
+
+    async def run_waiting(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on this store's waiting thread, where writes wait for locks."""
+        if self._waiter is None:
+            self._waiter = ThreadPoolExecutor(
+                1, thread_name_prefix="websession-sqlite", initializer=self._may_wait
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._waiter, call)
+
+    def _may_wait(self) -> None:
+        self._local.may_wait = True
+
+    def close(self) -> None:
+        """Close every connection; idempotent."""
+        self.write(self._close_all)
+        if self._waiter is not None:
+            self._waiter.shutdown(wait=False)
+
+    def _close_all(self, _db: sqlite3.Connection) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        while self._readers:
+            self._readers.pop().close()
+        if self._try_writer is not None:
+            self._try_writer.close()
+        self._writer.close()

@@ -1,0 +1,226 @@
+"""The SQLite store's operations: one SQL statement each (``replace``: one transaction).
+
+The package docstring describes the schema and the patch function; ``connections``
+how reads and writes are kept apart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import orjson
+
+from websession.core.lifecycle import Lifecycle
+from websession.errors import StoreUnavailable
+from websession.stores.async_face import Run, async_face
+from websession.stores.base import AsyncStore
+from websession.stores.sqlite.connections import Connections
+from websession.types import Changes, Record, SessionKey, patch_data
+
+__all__ = ["SQLiteStore", "open_async_sqlite"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS websession_sessions (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    absolute_expires_at REAL NOT NULL,
+    user_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS websession_sessions_expires ON websession_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS websession_sessions_user
+    ON websession_sessions (user_id) WHERE user_id IS NOT NULL;
+"""
+_COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_id"
+_LOAD = f"SELECT {_COLUMNS} FROM websession_sessions WHERE key = ?"  # noqa: S608
+_INSERT = f"INSERT INTO websession_sessions (key, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_CREATE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+_UPDATE = (
+    "UPDATE websession_sessions SET data = websession_patch(data, ?, ?), last_seen = ?, "
+    "expires_at = ?, user_id = CASE WHEN ? THEN ? ELSE user_id END WHERE key = ?"
+)
+_TOUCH = "UPDATE websession_sessions SET last_seen = ?, expires_at = ? WHERE key = ?"
+_DELETE = "DELETE FROM websession_sessions WHERE key = ?"
+_LIST_USER = (
+    f"SELECT key, {_COLUMNS} FROM websession_sessions "  # noqa: S608
+    "WHERE user_id = ? AND expires_at > ? ORDER BY created_at"
+)
+_DELETE_USER = "DELETE FROM websession_sessions WHERE user_id = ? AND key IS NOT ?"
+_PURGE = (
+    "DELETE FROM websession_sessions WHERE key IN "
+    "(SELECT key FROM websession_sessions WHERE expires_at <= ? LIMIT ?)"
+)
+_SCAN = (
+    f"SELECT key, {_COLUMNS} FROM websession_sessions "  # noqa: S608
+    "WHERE key > ? ORDER BY key LIMIT ?"
+)
+
+Row = tuple[bytes, float, float, float, float, str | None]
+
+
+def _record(row: Row) -> Record:
+    return Record(orjson.loads(row[0]), row[1], row[2], row[3], row[4], row[5])
+
+
+def _row(key: SessionKey, record: Record) -> tuple[object, ...]:
+    return (
+        key,
+        orjson.dumps(record.data),
+        record.created_at,
+        record.last_seen,
+        record.expires_at,
+        record.absolute_expires_at,
+        record.user_id,
+    )
+
+
+def _patch(data: bytes | str, set_: bytes | None, remove: bytes | None) -> bytes:
+    """The SQL function ``websession_patch(data, set, remove)``: ``data`` with the keys
+    of the JSON object ``set`` set and those of the JSON array ``remove`` removed."""
+    merged = orjson.loads(data)
+    patch_data(
+        merged,
+        orjson.loads(set_) if set_ is not None else {},
+        orjson.loads(remove) if remove is not None else (),
+    )
+    return orjson.dumps(merged)
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.create_function("websession_patch", 3, _patch, deterministic=True)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+class SQLiteStore:
+    """Sessions in one SQLite database file (or ``:memory:``).
+
+    Abilities: ``UserIndex``, ``Purging``, ``Iterating``, ``Schema``. With
+    ``nonblocking=True`` (the async face) a write that would wait for a lock raises
+    ``WouldBlock`` instead, unless it runs through ``run_waiting``."""
+
+    def __init__(
+        self, path: str | Path, *, timeout: float = 5.0, nonblocking: bool = False
+    ) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = Connections(
+                self.path, timeout, configure=_configure, nonblocking=nonblocking
+            )
+            self._db.writer.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the SQLite session database {self.path}") from exc
+
+    def load(self, key: SessionKey) -> Record | None:
+        """One primary-key SELECT on a reader connection."""
+        row = self._db.read(lambda db: db.execute(_LOAD, (key,)).fetchone())
+        return None if row is None else _record(row)
+
+    def create(self, key: SessionKey, record: Record) -> bool:
+        """INSERT OR IGNORE: an existing key is left alone."""
+        values = _row(key, record)
+        return self._db.write(lambda db: db.execute(_CREATE, values).rowcount == 1)
+
+    def update(self, key: SessionKey, changes: Changes) -> bool:
+        """One UPDATE that merges the changed keys into the stored data."""
+        params = (
+            orjson.dumps(dict(changes.set)) if changes.set else None,
+            orjson.dumps(list(changes.remove)) if changes.remove else None,
+            changes.last_seen,
+            changes.expires_at,
+            changes.set_user,
+            changes.user_id,
+            key,
+        )
+        return self._db.write(lambda db: db.execute(_UPDATE, params).rowcount == 1)
+
+    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
+        """One UPDATE of the deadline."""
+        params = (last_seen, expires_at, key)
+        return self._db.write(lambda db: db.execute(_TOUCH, params).rowcount == 1)
+
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """In one ``BEGIN IMMEDIATE`` transaction: read the old row; if it is live at
+        ``record.last_seen``, DELETE it and INSERT the new one."""
+        values = _row(key, record)
+
+        def run(db: sqlite3.Connection) -> bool:
+            with _transaction(db):
+                row = db.execute(_LOAD, (old_key,)).fetchone()
+                if row is None or db.execute(_LOAD, (key,)).fetchone() is not None:
+                    return False
+                old = _record(row)
+                if not Lifecycle.within_deadlines(old, record.last_seen):
+                    return False
+                if Lifecycle.is_revoked(old):
+                    return False
+                db.execute(_DELETE, (old_key,))
+                db.execute(_INSERT, values)
+            return True
+
+        return self._db.write(run)
+
+    def delete(self, key: SessionKey) -> None:
+        """DELETE by primary key."""
+        self._db.write(lambda db: db.execute(_DELETE, (key,)))
+
+    def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
+        """SELECT through the user index."""
+        rows = self._db.read(lambda db: db.execute(_LIST_USER, (user_id, now)).fetchall())
+        return [(SessionKey(r[0]), _record(r[1:])) for r in rows]
+
+    def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
+        """DELETE through the user index."""
+        return self._db.write(lambda db: db.execute(_DELETE_USER, (user_id, keep)).rowcount)
+
+    def purge_expired(self, now: float, *, limit: int = 1000) -> int:
+        """DELETE a bounded batch of expired rows through the expiry index."""
+        return self._db.write(lambda db: db.execute(_PURGE, (now, limit)).rowcount)
+
+    def scan(
+        self, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
+        """Up to ``limit`` rows in key order after ``cursor`` (the last key returned)."""
+        rows = self._db.read(lambda db: db.execute(_SCAN, (cursor or "", limit)).fetchall())
+        page = [(SessionKey(r[0]), _record(r[1:])) for r in rows]
+        return page, (page[-1][0] if len(page) == limit else None)
+
+    def setup(self) -> None:
+        """Create the table and its indexes if they are missing."""
+        self._db.write(lambda db: db.executescript(_SCHEMA))
+
+    def run_waiting(self, call: Callable[[], T]) -> Awaitable[T]:
+        """Run ``call`` on the store's waiting thread (the async face's fallback)."""
+        return self._db.run_waiting(call)
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._db.close()
+
+
+def open_async_sqlite(path: str | Path) -> AsyncStore:
+    """The async face of an SQLite store at ``path`` (``:memory:`` for in-memory): reads
+    and uncontended writes run on the loop thread, a write that must wait for another
+    process's lock waits on the store's own thread."""
+    return async_face(SQLiteStore(path, nonblocking=True), Run.TRY_INLINE)

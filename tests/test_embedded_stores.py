@@ -13,7 +13,8 @@ import orjson
 import pytest
 
 from websession import ConfigError, StoreError, open_async_store, open_store
-from websession.stores import AsyncAdapter, FileStore, MemoryStore, SQLiteStore
+from websession.stores import FileStore, MemoryStore, SQLiteStore
+from websession.stores.async_face import AsyncFace, Run
 from websession.testing import FakeClock, make_record, new_key
 from websession.types import Changes
 
@@ -123,7 +124,7 @@ def test_sqlite_update_is_one_statement(tmp_path: Path) -> None:
     key = new_key()
     store.create(key, make_record({"a": 1}))
     statements: list[str] = []
-    store._db.set_trace_callback(statements.append)
+    store._db.writer.set_trace_callback(statements.append)
     assert store.update(key, Changes(1.0, 2.0, set={"b": 2}, remove=frozenset({"a"})))
     assert not store.update(new_key(), Changes(1.0, 2.0, set={"b": 2}))
     assert [s.split()[0] for s in statements] == ["UPDATE", "UPDATE"]
@@ -217,10 +218,13 @@ def test_memory_store_holds_small_sessions_in_well_under_a_kilobyte() -> None:
 def test_async_store_of_a_file_url_runs_in_threads(tmp_path: Path) -> None:
     store = open_async_store(f"file://{tmp_path}")
     sqlite = open_async_store("sqlite://")
-    assert isinstance(store, AsyncAdapter)
-    assert isinstance(sqlite, AsyncAdapter)
-    assert store.threaded
-    assert not sqlite.threaded
+    memory = open_async_store("memory://")
+    assert isinstance(store, AsyncFace)
+    assert isinstance(sqlite, AsyncFace)
+    assert isinstance(memory, AsyncFace)
+    assert store.run is Run.THREAD
+    assert sqlite.run is Run.TRY_INLINE
+    assert memory.run is Run.INLINE
     store.sync.close()
     sqlite.sync.close()
 

@@ -32,6 +32,7 @@ from websession.stores.base import (
     AsyncSchema,
     AsyncStore,
     AsyncUserIndex,
+    Store,
 )
 
 __all__ = [
@@ -54,7 +55,7 @@ ASYNC_PROTOCOLS: tuple[type, ...] = (
 """The core contract and every ability protocol, in the order they are documented."""
 
 
-class WouldBlock(Exception):  # noqa: N818 - a signal, like BlockingIOError, not a failure
+class WouldBlock(Exception):
     """Raised by an embedded store's call that would have to wait for a lock; the call
     changed nothing and may be run again where waiting is allowed."""
 
@@ -86,7 +87,7 @@ class AsyncFace:
 
     __slots__ = ("run", "sync")
 
-    def __init__(self, store: object, run: Run) -> None:
+    def __init__(self, store: Store, run: Run) -> None:
         self.sync = store
         """The sync store behind the face; both see the same records."""
         self.run = run
@@ -150,7 +151,7 @@ def _face_class(store_type: type, run: Run) -> type[AsyncFace]:
     return face
 
 
-def async_face(store: object, run: Run) -> AsyncStore:
+def async_face(store: Store, run: Run) -> AsyncStore:
     """The async face of ``store``: every contract method it has, awaitable.
 
     Typed as ``AsyncStore``; the abilities it claims are found with ``isinstance``

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from websession.errors import StoreError
 from websession.core.lifecycle import Lifecycle
+from websession.errors import StoreError
 from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
 from websession.stores.codec import decode_record, encode_record

@@ -168,7 +168,9 @@ class MemoryStore:
     ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
         """Up to ``limit`` records in key order after ``cursor`` (the last key returned)."""
         with self._lock:
-            keys = heapq.nsmallest(limit, (k for k in self._entries if cursor is None or k > cursor))
+            keys = heapq.nsmallest(
+                limit, (k for k in self._entries if cursor is None or k > cursor)
+            )
             entries = [(k, self._entries[k]) for k in keys]
         page = [(k, e.record()) for k, e in entries]
         return page, (keys[-1] if len(keys) == limit else None)

@@ -24,7 +24,9 @@ class CoreRules:
     def test_load_does_not_create_record(self, harness: StoreHarness) -> None:
         key = new_key()
         harness.store.load(key)
-        assert harness.store.update(key, Changes(last_seen=1.0, expires_at=2.0, set={"a": 1})) is False
+        assert (
+            harness.store.update(key, Changes(last_seen=1.0, expires_at=2.0, set={"a": 1})) is False
+        )
         assert harness.store.load(key) is None
 
     def test_create_then_load_round_trips_every_field(self, harness: StoreHarness) -> None:
@@ -128,7 +130,9 @@ class CoreRules:
         key = new_key()
         record = make_record({}, user_id="alice")
         harness.store.create(key, record)
-        harness.store.update(key, Changes(last_seen=1.0, expires_at=record.expires_at, set={"a": 1}))
+        harness.store.update(
+            key, Changes(last_seen=1.0, expires_at=record.expires_at, set={"a": 1})
+        )
         loaded = harness.store.load(key)
         assert loaded is not None
         assert loaded.user_id == "alice"

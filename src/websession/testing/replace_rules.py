@@ -18,8 +18,12 @@ __all__ = ["ReplaceRules"]
 def _regenerated(old: Record, at: float) -> Record:
     """The record a regenerate at ``at`` writes for ``old`` (deadlines carried)."""
     return Record(
-        dict(old.data), old.created_at, at, min(at + HOUR, old.absolute_expires_at),
-        old.absolute_expires_at, old.user_id,
+        dict(old.data),
+        old.created_at,
+        at,
+        min(at + HOUR, old.absolute_expires_at),
+        old.absolute_expires_at,
+        old.user_id,
     )
 
 

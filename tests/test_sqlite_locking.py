@@ -91,7 +91,9 @@ async def test_asgi_answers_reads_while_a_write_waits_for_another_process(
         first = await client.get("/write", params={"v": "before"})
         cookie = {"Cookie": f"session={cookie_of(first.headers)}"}
         with write_lock_held_elsewhere(path) as released_at:
-            writing = asyncio.create_task(client.get("/write", params={"v": "after"}, headers=cookie))
+            writing = asyncio.create_task(
+                client.get("/write", params={"v": "after"}, headers=cookie)
+            )
             await asyncio.sleep(0.2)  # the write is now waiting for the lock
             assert not writing.done()
             started = time.monotonic()

@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TypeVar
 
 from websession.errors import StoreError, StoreTimeout
@@ -37,16 +36,10 @@ _IDLE_READERS = 16
 """Read connections kept for reuse; more are opened under load and closed after."""
 
 
-@contextmanager
-def _store_errors() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
-            raise StoreTimeout("the SQLite session database stayed locked") from exc
-        raise StoreError("an SQLite session store operation failed") from exc
-    except sqlite3.Error as exc:
-        raise StoreError("an SQLite session store operation failed") from exc
+def _store_error(exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+        return StoreTimeout("the SQLite session database stayed locked")
+    return StoreError("an SQLite session store operation failed")
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -97,37 +90,47 @@ class Connections:
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on a reader connection; it never waits for this store's writers."""
         if self._memory:
-            with self._lock, _store_errors():
-                return fn(self._writer)
-        with _store_errors():
-            try:
-                db = self._readers.pop()  # list.pop and append are atomic: no lock
-            except IndexError:
-                db = self._connect(self._timeout)
+            return self._locked(fn, self._writer)
+        try:
+            db = self._readers.pop()  # list.pop and append are atomic: no lock
+        except IndexError:
+            db = self._new_reader()
+        try:
+            return fn(db)
+        except sqlite3.Error as exc:
+            raise _store_error(exc) from exc
+        finally:
+            if self._closed or len(self._readers) >= _IDLE_READERS:
+                db.close()
+            else:
+                self._readers.append(db)
+
+    def _new_reader(self) -> sqlite3.Connection:
+        try:
+            return self._connect(self._timeout)
+        except sqlite3.Error as exc:
+            raise _store_error(exc) from exc
+
+    def _locked(self, fn: Callable[[sqlite3.Connection], T], db: sqlite3.Connection) -> T:
+        with self._lock:
             try:
                 return fn(db)
-            finally:
-                if self._closed or len(self._readers) >= _IDLE_READERS:
-                    db.close()
-                else:
-                    self._readers.append(db)
+            except sqlite3.Error as exc:
+                raise _store_error(exc) from exc
 
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the writer connection, one writer at a time. In non-blocking
         mode, off the waiting thread: raise ``WouldBlock`` rather than wait."""
         if self._try_writer is None or getattr(self._local, "may_wait", False):
-            with self._lock, _store_errors():
-                return fn(self._writer)
+            return self._locked(fn, self._writer)
         if not self._lock.acquire(blocking=False):
             raise WouldBlock
         try:
-            with _store_errors():
-                try:
-                    return fn(self._try_writer)
-                except sqlite3.OperationalError as exc:
-                    if _is_busy(exc):  # nothing was written: the statement never started
-                        raise WouldBlock from None
-                    raise
+            return fn(self._try_writer)
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise WouldBlock from None  # nothing was written: the statement never began
+            raise _store_error(exc) from exc
         finally:
             self._lock.release()
 

@@ -47,7 +47,7 @@ db.execute("ROLLBACK")
 @contextmanager
 def write_lock_held_elsewhere(path: Path, seconds: float = HOLD) -> Iterator[float]:
     """Another process holds the database's write lock; yields when it is taken."""
-    with subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    with subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(path), str(seconds)],
         stdout=subprocess.PIPE,
         text=True,

@@ -5,7 +5,7 @@ Every store passes these, including for namespaced (non-session) keys.
 
 from __future__ import annotations
 
-from websession.stores.base import record_key
+from websession.stores.base import UserIndex, record_key
 from websession.testing.harness import StoreHarness
 from websession.testing.records import make_record, new_key
 from websession.types import Changes
@@ -115,16 +115,20 @@ class CoreRules:
         assert harness.store.update(key, changes) is False
         assert harness.store.load(key) is None
 
-    def test_update_binds_the_user(self, harness: StoreHarness) -> None:
+    def test_update_binds_user_and_moves_the_index(self, harness: StoreHarness) -> None:
+        store = harness.store
         key = new_key()
         record = make_record({}, user_id="alice")
-        harness.store.create(key, record)
+        store.create(key, record)
         now = record.created_at
         changes = Changes(last_seen=now, expires_at=record.expires_at, set_user=True, user_id="bob")
-        assert harness.store.update(key, changes) is True
-        loaded = harness.store.load(key)
+        assert store.update(key, changes) is True
+        loaded = store.load(key)
         assert loaded is not None
         assert loaded.user_id == "bob"
+        if isinstance(store, UserIndex):  # the index moves with the user
+            assert store.list_user("alice", now) == []
+            assert [k for k, _ in store.list_user("bob", now)] == [key]
 
     def test_update_without_set_user_keeps_the_user(self, harness: StoreHarness) -> None:
         key = new_key()

@@ -30,8 +30,13 @@ def _regenerated(old: Record, at: float) -> Record:
 class ReplaceRules:
     """``replace``; needs a ``harness`` fixture (see ``StoreConformance``)."""
 
-    def _refused(self, harness: StoreHarness, old: SessionKey, before: Record | None) -> None:
-        """Assert that a refused replace changed nothing: ``old`` is as it was."""
+    def _refused(
+        self, harness: StoreHarness, old: SessionKey, replacement: Record, before: Record | None
+    ) -> None:
+        """Assert that replacing ``old`` is refused and changes nothing."""
+        new = new_key()
+        assert harness.store.replace(old, new, replacement) is False
+        assert harness.store.load(new) is None
         assert harness.store.load(old) == before
 
     def test_replace_creates_the_new_key_and_deletes_the_old(self, harness: StoreHarness) -> None:
@@ -44,57 +49,47 @@ class ReplaceRules:
         assert harness.store.load(new) == replacement
 
     def test_replace_of_a_missing_old_key_creates_nothing(self, harness: StoreHarness) -> None:
-        new = new_key()
-        assert harness.store.replace(new_key(), new, make_record({"a": 1})) is False
-        assert harness.store.load(new) is None
+        self._refused(harness, new_key(), make_record({"a": 1}), None)
 
     def test_replace_of_a_deleted_session_creates_nothing(self, harness: StoreHarness) -> None:
-        old, new = new_key(), new_key()
+        old = new_key()
         record = make_record({"a": 1})
         harness.store.create(old, record)
         harness.store.delete(old)  # logged out elsewhere
-        assert harness.store.replace(old, new, _regenerated(record, record.last_seen)) is False
-        assert harness.store.load(new) is None
+        self._refused(harness, old, _regenerated(record, record.last_seen), None)
 
     def test_replace_does_not_revive_revoked_session(self, harness: StoreHarness) -> None:
-        old, new = new_key(), new_key()
+        old = new_key()
         record = make_record({"a": 1, REVOKED_KEY: 1.0}, user_id="u")
         harness.store.create(old, record)
-        assert harness.store.replace(old, new, _regenerated(record, record.last_seen)) is False
-        assert harness.store.load(new) is None
-        self._refused(harness, old, record)
+        self._refused(harness, old, _regenerated(record, record.last_seen), record)
 
     def test_replace_of_an_idle_expired_session_creates_nothing(
         self, harness: StoreHarness
     ) -> None:
-        old, new = new_key(), new_key()
+        old = new_key()
         record = make_record({"a": 1}, idle=HOUR)
         harness.store.create(old, record)
         later = record.last_seen + 2 * HOUR  # past the idle deadline, not yet in real time
-        assert harness.store.replace(old, new, _regenerated(record, later)) is False
-        assert harness.store.load(new) is None
-        self._refused(harness, old, record)
+        self._refused(harness, old, _regenerated(record, later), record)
 
     def test_replace_at_the_idle_deadline_creates_nothing(self, harness: StoreHarness) -> None:
-        old, new = new_key(), new_key()
+        old = new_key()
         record = make_record({"a": 1}, idle=HOUR)
         harness.store.create(old, record)
         at = record.expires_at  # live means strictly before the deadline
-        assert harness.store.replace(old, new, _regenerated(record, at)) is False
-        assert harness.store.load(new) is None
+        self._refused(harness, old, _regenerated(record, at), record)
 
     def test_replace_after_the_absolute_deadline_creates_nothing(
         self, harness: StoreHarness
     ) -> None:
-        old, new = new_key(), new_key()
+        old = new_key()
         start = make_record().created_at
         record = Record({"a": 1}, start, start, start + 3 * HOUR, start + HOUR)
         harness.store.create(old, record)
         later = start + 2 * HOUR  # before the idle deadline, after the absolute one
         replacement = Record({"a": 1}, start, later, later + HOUR, later + HOUR)
-        assert harness.store.replace(old, new, replacement) is False
-        assert harness.store.load(new) is None
-        self._refused(harness, old, record)
+        self._refused(harness, old, replacement, record)
 
     def test_refused_replace_does_not_touch_an_existing_new_key(
         self, harness: StoreHarness

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sqlite3
 import sys
 import tracemalloc
@@ -171,14 +172,69 @@ def test_file_store_names_files_by_the_hash_and_writes_atomically(tmp_path: Path
     store.close()
 
 
-def test_file_store_reports_a_corrupt_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("garbage", ["{not json", "[1, 2]", '{"data": []}', ""])
+def test_file_store_removes_a_corrupt_record_and_logs_it_once(
+    tmp_path: Path, garbage: str, caplog: pytest.LogCaptureFixture
+) -> None:
     store = FileStore(tmp_path)
     key = new_key()
-    store.create(key, make_record({"a": 1}))
-    (tmp_path / "sessions" / key[:2] / f"{key}.json").write_text("{not json")
-    with pytest.raises(StoreError, match="corrupt"):
-        store.load(key)
+    store.create(key, make_record({"a": 1}, user_id="u"))
+    path = tmp_path / "sessions" / key[:2] / f"{key}.json"
+    path.write_text(garbage)
+    with caplog.at_level(logging.WARNING, "websession.stores"):
+        assert store.load(key) is None
+        assert store.load(key) is None
+        assert store.list_user("u", 0.0) == []
+    assert not path.exists()
+    assert [r.getMessage().count("corrupt") for r in caplog.records] == [1]
+    assert key not in caplog.text  # a prefix of the key at most
     store.close()
+
+
+def test_file_store_scan_and_purge_skip_and_remove_corrupt_records(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    good, bad = new_key(), new_key()
+    store.create(good, make_record({}))
+    store.create(bad, make_record({}))
+    (tmp_path / "sessions" / bad[:2] / f"{bad}.json").write_bytes(b"\x00garbage")
+    page, cursor = store.scan(None, 10)
+    assert [k for k, _ in page] == [good]
+    assert cursor is None
+    assert store.purge_expired(FakeClock()() + 10 * 24 * 3600) == 1
+    store.close()
+
+
+@pytest.mark.parametrize("garbage", [b"{", b"[1]", b'"text"', b"null"])
+def test_sqlite_removes_a_corrupt_record_and_logs_it_once(
+    tmp_path: Path, garbage: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    key, good = new_key(), new_key()
+    store.create(key, make_record({"a": 1}, user_id="u"))
+    store.create(good, make_record({"b": 2}, user_id="u"))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE websession_sessions SET data = ? WHERE key = ?", (garbage, key))
+    with caplog.at_level(logging.WARNING, "websession.stores"):
+        assert [k for k, _ in store.list_user("u", 0.0)] == [good]
+        assert store.load(key) is None
+        assert [k for k, _ in store.scan(None, 10)[0]] == [good]
+    assert len(caplog.records) == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM websession_sessions").fetchone() == (1,)
+    store.close()
+
+
+async def test_async_sqlite_load_of_a_corrupt_record_is_no_session(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = open_async_store(f"sqlite:///{path}")
+    key = new_key()
+    await store.create(key, make_record({"a": 1}))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE websession_sessions SET data = x'7b'")
+    assert await store.load(key) is None
+    assert await store.load(key) is None
+    await store.close()
 
 
 def test_file_store_in_an_unusable_directory_raises_store_error(tmp_path: Path) -> None:

@@ -1,15 +1,22 @@
-"""The one JSON document format of a record, for stores that keep records whole."""
+"""The one JSON document format of a record, for stores that keep records whole, and
+the one log line of an embedded store that finds a corrupt record.
+
+A corrupt record (not JSON, or data that is not an object) is never an error for the
+embedded stores: it is logged once, removed and treated as no session."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 
 from websession.errors import StoreError
-from websession.types import Record
+from websession.types import Record, SessionKey
 
-__all__ = ["decode_record", "encode_record"]
+__all__ = ["decode_record", "encode_record", "log_corrupt"]
+
+logger = logging.getLogger("websession.stores")
 
 
 def encode_record(record: Record) -> bytes:
@@ -43,3 +50,10 @@ def decode_record(raw: bytes | str) -> Record:
     if type(record.data) is not dict:
         raise StoreError("a stored session record is corrupt")
     return record
+
+
+def log_corrupt(store: str, key: SessionKey) -> None:
+    """Log that a corrupt record was removed (the caller logs once: after removing it)."""
+    logger.warning(
+        "%s: removed a corrupt session record %s..., treated as no session", store, key[:12]
+    )

@@ -26,7 +26,7 @@ from websession.core.lifecycle import Lifecycle
 from websession.errors import StoreError
 from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
-from websession.stores.codec import decode_record, encode_record
+from websession.stores.codec import decode_record, encode_record, log_corrupt
 from websession.types import Changes, Record, SessionKey
 
 __all__ = ["FileStore"]
@@ -44,6 +44,7 @@ class FileStore:
         self._sessions = self.directory / "sessions"
         self._users = self.directory / "users"
         self._thread_lock = threading.Lock()
+        self._holder: int | None = None
         try:
             self._sessions.mkdir(parents=True, exist_ok=True)
             self._users.mkdir(parents=True, exist_ok=True)
@@ -61,9 +62,11 @@ class FileStore:
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._holder = threading.get_ident()
             try:
                 yield
             finally:
+                self._holder = None
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _call(self, fn: Callable[[], T], *, write: bool = True) -> T:
@@ -80,7 +83,25 @@ class FileStore:
             raw = self._path(key).read_bytes()
         except FileNotFoundError:
             return None
-        return decode_record(raw)
+        try:
+            return decode_record(raw)
+        except StoreError:
+            self._discard(key, raw)
+            return None
+
+    def _discard(self, key: SessionKey, raw: bytes) -> None:
+        """Remove a corrupt record, unless it was rewritten meanwhile."""
+        if self._holder != threading.get_ident():
+            with self._locked():
+                return self._discard(key, raw)
+        path = self._path(key)
+        try:
+            if path.read_bytes() == raw:
+                path.unlink()
+                log_corrupt("file", key)
+        except FileNotFoundError:
+            pass
+        return None
 
     def _write(self, key: SessionKey, record: Record) -> None:
         path = self._path(key)
@@ -213,10 +234,7 @@ class FileStore:
                 if count >= limit:
                     break
                 key = SessionKey(path.stem)
-                try:
-                    record = self._read(key)
-                except StoreError:
-                    continue  # a corrupt file is left for an operator to inspect
+                record = self._read(key)  # a corrupt one is removed, not counted
                 if record is not None and record.expires_at <= now:
                     count += self._remove(key)
             return count

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -18,6 +18,7 @@ from websession.core.lifecycle import Lifecycle
 from websession.errors import StoreUnavailable
 from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
+from websession.stores.codec import log_corrupt
 from websession.stores.sqlite.connections import Connections
 from websession.types import Changes, Record, SessionKey, patch_data
 
@@ -49,6 +50,7 @@ _UPDATE = (
 )
 _TOUCH = "UPDATE websession_sessions SET last_seen = ?, expires_at = ? WHERE key = ?"
 _DELETE = "DELETE FROM websession_sessions WHERE key = ?"
+_DELETE_CORRUPT = "DELETE FROM websession_sessions WHERE key = ? AND data = ?"
 _LIST_USER = (
     f"SELECT key, {_COLUMNS} FROM websession_sessions "  # noqa: S608
     "WHERE user_id = ? AND expires_at > ? ORDER BY created_at"
@@ -66,8 +68,15 @@ _SCAN = (
 Row = tuple[bytes, float, float, float, float, str | None]
 
 
-def _record(row: Row) -> Record:
-    return Record(orjson.loads(row[0]), row[1], row[2], row[3], row[4], row[5])
+def _record(row: Row) -> Record | None:
+    """The record of a row, or None if its data is corrupt (not a JSON object)."""
+    try:
+        data = orjson.loads(row[0])
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    return Record(data, row[1], row[2], row[3], row[4], row[5])
 
 
 def _row(key: SessionKey, record: Record) -> tuple[object, ...]:
@@ -135,7 +144,7 @@ class SQLiteStore:
     def load(self, key: SessionKey) -> Record | None:
         """One primary-key SELECT on a reader connection."""
         row = self._db.read(lambda db: db.execute(_LOAD, (key,)).fetchone())
-        return None if row is None else _record(row)
+        return None if row is None else self._checked(key, row)
 
     def create(self, key: SessionKey, record: Record) -> bool:
         """INSERT OR IGNORE: an existing key is left alone."""
@@ -171,6 +180,9 @@ class SQLiteStore:
                 if row is None or db.execute(_LOAD, (key,)).fetchone() is not None:
                     return False
                 old = _record(row)
+                if old is None:
+                    self._discard(db, old_key, row[0])
+                    return False
                 if not Lifecycle.within_deadlines(old, record.last_seen):
                     return False
                 if Lifecycle.is_revoked(old):
@@ -188,7 +200,7 @@ class SQLiteStore:
     def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
         """SELECT through the user index."""
         rows = self._db.read(lambda db: db.execute(_LIST_USER, (user_id, now)).fetchall())
-        return [(SessionKey(r[0]), _record(r[1:])) for r in rows]
+        return self._records(rows)
 
     def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
         """DELETE through the user index."""
@@ -203,8 +215,26 @@ class SQLiteStore:
     ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
         """Up to ``limit`` rows in key order after ``cursor`` (the last key returned)."""
         rows = self._db.read(lambda db: db.execute(_SCAN, (cursor or "", limit)).fetchall())
-        page = [(SessionKey(r[0]), _record(r[1:])) for r in rows]
-        return page, (page[-1][0] if len(page) == limit else None)
+        return self._records(rows), (rows[-1][0] if len(rows) == limit else None)
+
+    def _checked(self, key: SessionKey, row: Row) -> Record | None:
+        record = _record(row)
+        if record is None:
+            self._db.write(lambda db: self._discard(db, key, row[0]))
+        return record
+
+    def _records(self, rows: list[Any]) -> list[tuple[SessionKey, Record]]:
+        """``(key, record)`` for rows of ``key, <columns>``; corrupt ones are discarded."""
+        found = []
+        for row in rows:
+            record = self._checked(SessionKey(row[0]), row[1:])
+            if record is not None:
+                found.append((SessionKey(row[0]), record))
+        return found
+
+    def _discard(self, db: sqlite3.Connection, key: SessionKey, data: bytes) -> None:
+        if db.execute(_DELETE_CORRUPT, (key, data)).rowcount:
+            log_corrupt("SQLite", key)
 
     def setup(self) -> None:
         """Create the table and its indexes if they are missing."""

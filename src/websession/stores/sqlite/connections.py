@@ -94,6 +94,8 @@ class Connections:
         try:
             db = self._readers.pop()  # list.pop and append are atomic: no lock
         except IndexError:
+            if self._closed:
+                raise StoreError("the SQLite session store is closed") from None
             db = self._new_reader()
         try:
             return fn(db)

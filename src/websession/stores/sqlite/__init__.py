@@ -18,7 +18,15 @@ write lock, so the read and the write of the merge are one atomic step across th
 and processes: concurrent writers to different keys never lose each other's keys, and a
 deleted row is never brought back. (SQLite's own JSON paths cannot address every key
 before 3.45: a key holding ``"`` has no path, so the merge is not done with
-``json_set``.) ``replace`` deletes and inserts in one ``BEGIN IMMEDIATE`` transaction.
+``json_set``.) ``replace`` reads the old row and, only if it is live, deletes it and
+inserts the new one, in one ``BEGIN IMMEDIATE`` transaction.
+
+Readers never wait for writers, and the async face never lets the event loop wait for
+a lock another process holds: ``connections`` says how. A row whose data is not a JSON
+object is logged once, deleted and read as no session.
+
+Modules: ``store`` (the operations and their SQL), ``connections`` (reader pool,
+writer, non-blocking writes).
 """
 
 from websession.stores.sqlite.store import SQLiteStore, open_async_sqlite

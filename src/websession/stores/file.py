@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from websession.core.lifecycle import Lifecycle
 from websession.errors import StoreError
 from websession.stores.base import AsyncStore
 from websession.stores.codec import decode_record, encode_record
@@ -30,6 +31,10 @@ from websession.types import Changes, Record, SessionKey
 __all__ = ["FileStore"]
 
 T = TypeVar("T")
+
+
+def _live(record: Record, now: float) -> bool:
+    return Lifecycle.within_deadlines(record, now) and not Lifecycle.is_revoked(record)
 
 
 class FileStore:
@@ -145,15 +150,20 @@ class FileStore:
         """Rewrite the file with the new deadline."""
         return self.update(key, Changes(last_seen=last_seen, expires_at=expires_at))
 
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Write the new file and remove the old one under the lock."""
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """Under the lock: if the old record is live at ``record.last_seen``, write the
+        new file and remove the old one; else change nothing and return False."""
 
-        def run() -> None:
+        def run() -> bool:
+            old = self._read(old_key)
+            if old is None or not _live(old, record.last_seen):
+                return False
             self._write(key, record)
             self._index(key, record.user_id)
             self._remove(old_key)
+            return True
 
-        self._call(run)
+        return self._call(run)
 
     def delete(self, key: SessionKey) -> None:
         """Remove the file if present."""

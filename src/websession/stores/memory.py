@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import orjson
 
+from websession.core.lifecycle import REVOKED_KEY
 from websession.stores.base import AsyncStore
 from websession.types import Changes, Clock, Record, SessionKey
 
@@ -54,6 +55,14 @@ def _entry(record: Record) -> _Entry:
         record.expires_at,
         record.absolute_expires_at,
         record.user_id,
+    )
+
+
+def _live(entry: _Entry, now: float) -> bool:
+    return (
+        now < entry.expires_at
+        and now < entry.absolute_expires_at
+        and REVOKED_KEY not in orjson.loads(entry.data)
     )
 
 
@@ -114,12 +123,17 @@ class MemoryStore:
             self._entries[key] = entry._replace(last_seen=last_seen, expires_at=expires_at)
         return True
 
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """Create ``key`` and delete ``old_key`` under one lock."""
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """Under one lock: if ``old_key`` is live at ``record.last_seen``, delete it and
+        create ``key``; else change nothing and return False."""
         entry = _entry(record)
         with self._lock:
+            old = self._entries.get(old_key)
+            if old is None or not _live(old, record.last_seen):
+                return False
             self._remove(old_key)
             self._insert(key, entry)
+        return True
 
     def delete(self, key: SessionKey) -> None:
         """Delete the record if present."""

@@ -32,6 +32,7 @@ from typing import TypeVar
 
 import orjson
 
+from websession.core.lifecycle import Lifecycle
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 from websession.stores.base import AsyncStore
 from websession.types import Changes, Record, SessionKey, patch_data
@@ -68,6 +69,10 @@ Row = tuple[bytes, float, float, float, float, str | None]
 
 def _record(row: Row) -> Record:
     return Record(orjson.loads(row[0]), row[1], row[2], row[3], row[4], row[5])
+
+
+def _live(record: Record, now: float) -> bool:
+    return Lifecycle.within_deadlines(record, now) and not Lifecycle.is_revoked(record)
 
 
 def _row(key: SessionKey, record: Record) -> tuple[object, ...]:
@@ -175,16 +180,21 @@ class SQLiteStore:
             )
         )
 
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
-        """DELETE the old key and INSERT the new one in one transaction."""
+    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
+        """In one transaction: if the old row is live at ``record.last_seen``, DELETE it
+        and INSERT the new one; else change nothing and return False."""
         values = _row(key, record)
 
-        def run(db: sqlite3.Connection) -> None:
+        def run(db: sqlite3.Connection) -> bool:
             with self._transaction(db):
+                row = db.execute(_LOAD, (old_key,)).fetchone()
+                if row is None or not _live(_record(row), record.last_seen):
+                    return False
                 db.execute("DELETE FROM websession_sessions WHERE key = ?", (old_key,))
                 db.execute(_INSERT, values)
+            return True
 
-        self._call(run)
+        return self._call(run)
 
     def delete(self, key: SessionKey) -> None:
         """DELETE by primary key."""

@@ -51,9 +51,9 @@ class AsyncAdapter(Generic[S]):
         """See ``Store.touch``."""
         return await self._run(self.sync.touch, key, last_seen, expires_at)
 
-    async def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> None:
+    async def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
         """See ``Store.replace``."""
-        await self._run(self.sync.replace, old_key, key, record)
+        return await self._run(self.sync.replace, old_key, key, record)
 
     async def delete(self, key: SessionKey) -> None:
         """See ``Store.delete``."""

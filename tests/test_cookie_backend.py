@@ -34,7 +34,7 @@ from websession.backends.cookie import (
     Payload,
     revocation_key,
 )
-from websession.stores.base import AsyncStore
+from websession.stores.base import AsyncStore, AsyncUserIndex
 from websession.testing import FakeClock
 from websession.types import Record
 
@@ -391,6 +391,7 @@ async def test_revocation_records_survive_a_session_store_delete_user(
 ) -> None:
     phone = jar(await client.post("/login"))
     await client.post("/logout", headers=phone)
+    assert isinstance(spy.inner, AsyncUserIndex)
     await spy.inner.delete_user("alice")
     assert await spy.inner.load(revocation_key("alice")) is not None
     assert (await client.get("/whoami", headers=phone)).json()["user"] is None

@@ -141,7 +141,9 @@ class SessionEngine:
         if step is Step.FORGET:
             return self._forget
         record, key = session.record, session.key
-        assert record is not None and key is not None  # noqa: S101 - stored sessions only
+        assert record is not None  # noqa: S101 - the steps left are those of stored sessions
+        if key is None:  # destroyed and detached from its record (auth's logout keeps it)
+            return self._create(session, now) if step is Step.RENEW else self._forget
         match step:
             case Step.UPDATE:
                 return self._update(session, record, key, now)

@@ -31,6 +31,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
 from websession.backends import RequestState, SessionBackend, open_backend
+from websession.backends.cookie import SyncCookieBackend
 from websession.config import SessionConfig
 from websession.core.csrf import (
     SAFE_METHODS,
@@ -101,9 +102,9 @@ class WebsessionInterface(SessionInterface):
         self.exclude_paths = exclude_paths
 
     @property
-    def cookie_backend(self) -> SessionBackend | None:
-        """The backend if it can revoke users (``revoke_user``): the cookie backend."""
-        return self.backend if hasattr(self.backend, "revoke_user") else None
+    def cookie_backend(self) -> SyncCookieBackend | None:
+        """The backend if it is the encrypted-cookie one (for ``revoke_user``)."""
+        return self.backend if isinstance(self.backend, SyncCookieBackend) else None
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
         """Open the request's session (no I/O without a valid cookie, one read with one)."""
@@ -122,7 +123,7 @@ class WebsessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """One store write if the backend needs one; the error's status on a failure."""
         state: RequestState | None = g.get(_STATE)
-        if state is None or state.session is not session:
+        if not isinstance(session, FlaskSession) or state is None or state.session is not session:
             return
         try:
             cookie = self.backend.save(state)

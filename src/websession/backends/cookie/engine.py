@@ -11,7 +11,7 @@ record (key ``record_key("revocation", user_id)``) saying "sessions issued until
 and naming single sessions logged out (``s:<id>``, each until it would have expired
 anyway). Past ``MAX_REVOKED_IDS`` live ids the record switches to "every session issued
 before this one" and forgets the ids, so it stays small; the session being issued by
-that very request survives.
+that very request survives (it is issued just after the revocation time).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from websession.backends.cookie.codec import MAX_COOKIE_BYTES, CookieCodec, Payl
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
 from websession.core.engine import cookie_max_age, session_cookie
-from websession.core.lifecycle import Lifecycle, Step
+from websession.core.lifecycle import Deadlines, Lifecycle, Step
 from websession.core.session import Session
 from websession.errors import ConfigError, SessionTooLarge
 from websession.stores.base import record_key
@@ -147,22 +147,31 @@ class CookieEngine:
                 return Finished(self._seal(session, Payload(record, old.sid, old.issued_at), now))
             case Step.REGENERATE:
                 deadlines = self.lifecycle.carried(record, now)
-                fresh = deadlines.record(dict(session.data_view()), session.user_id)
-                return Finished(self._seal(session, self._new_id(fresh, now), now), ended, now)
+                return Finished(
+                    self._seal(session, self._next_id(session, deadlines), now), ended, now
+                )
             case Step.RENEW:
-                return Finished(self._seal(session, None, now), ended, now)
+                deadlines = self.lifecycle.new(now)
+                return Finished(
+                    self._seal(session, self._next_id(session, deadlines), now), ended, now
+                )
             case Step.DELETE:
                 return Finished(self._delete_cookie, ended, now)
 
-    def _new_id(self, record: Record, now: float) -> Payload:
-        return Payload(record, secrets.token_urlsafe(16), now)
+    @staticmethod
+    def _next_id(session: Session, deadlines: Deadlines) -> Payload:
+        """A new id for the session that replaces one this request ends, issued just
+        after it ended: revoking "everything issued until then" spares it."""
+        issued = math.nextafter(deadlines.last_seen, math.inf)
+        record = deadlines.record(dict(session.data_view()), session.user_id)
+        return Payload(record, secrets.token_urlsafe(16), issued)
 
     def _seal(self, session: Session, payload: Payload | None, now: float) -> SetCookie:
         """Seal ``payload`` (None: a new session with a new id) under the current key."""
         self.lifecycle.check_size(session.data_view())
         if payload is None:
             fresh = self.lifecycle.new(now).record(dict(session.data_view()), session.user_id)
-            payload = self._new_id(fresh, now)
+            payload = Payload(fresh, secrets.token_urlsafe(16), now)
         value = self.codec.seal(payload)
         name = self.config.cookie_name
         if len(name) + len(value) > MAX_COOKIE_BYTES:
@@ -185,17 +194,14 @@ class CookieEngine:
         session of the user issued until ``now`` (``sid`` None), given the user's
         ``current`` record: the patch for an existing record and the record to create
         if there is none. Past ``MAX_REVOKED_IDS`` live ids, a single revocation becomes
-        "every session issued before ``now``": a session issued at ``now`` (the one this
-        request issues) survives."""
+        "every session issued until ``now``"; the one the request issues instead is
+        issued just after ``now`` (``_next_id``), so it survives."""
         data = current.data if current is not None else {}
         old_ids = [n for n in data if n[:2] == "s:"]
         expired = {n for n in old_ids if not _number_above(data[n], now)}
         changed: dict[str, Any]
-        if sid is None:
+        if sid is None or len(old_ids) - len(expired) >= MAX_REVOKED_IDS:
             changed = {"b": now}  # everything issued until now, ids too
-            removed = frozenset(old_ids)
-        elif len(old_ids) - len(expired) >= MAX_REVOKED_IDS:
-            changed = {"b": math.nextafter(now, -math.inf), "s:" + sid: now + self._absolute}
             removed = frozenset(old_ids)
         else:
             changed = {"s:" + sid: now + self._absolute}

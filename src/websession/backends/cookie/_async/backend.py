@@ -60,10 +60,10 @@ class CookieBackend:
         return the cookie to send. A regenerate of a session revoked meanwhile ends
         anonymous: the cookie is deleted."""
         cookie, ended, at = self.engine.finish(state)
-        if ended is not None and self.revocations is not None:
-            if not await self._revoke(self.revocations, _user_of(ended), ended, at):
-                return self.engine.delete_cookie()
-        return cookie
+        store = self.revocations
+        if ended is None or store is None or await self._revoke(store, _user_of(ended), ended, at):
+            return cookie
+        return self.engine.delete_cookie()
 
     async def revoke_user(self, user_id: str) -> None:
         """Log ``user_id`` out everywhere: every cookie session issued until now dies."""

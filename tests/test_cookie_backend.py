@@ -29,6 +29,7 @@ from websession import (
 )
 from websession.backends.cookie import (
     MAX_COOKIE_BYTES,
+    MAX_REVOKED_IDS,
     CookieBackend,
     CookieCodec,
     Payload,
@@ -426,3 +427,42 @@ async def test_a_failing_revocation_store_answers_503(backend: CookieBackend) ->
     backend.revocations = cast(AsyncStore, Down())
     response = await client.get("/whoami", headers=headers)
     assert response.status_code == 503
+
+
+async def test_regenerate_of_a_cookie_revoked_meanwhile_ends_anonymous(
+    backend: CookieBackend, clock: FakeClock
+) -> None:
+    state = await backend.open([])
+    state.session.user_id = "alice"
+    login = await backend.save(state)
+    assert login is not None
+    clock.advance(1)
+    state = await backend.open([f"session={login.value}"])
+    assert state.session.user_id == "alice"
+    await backend.revoke_user("alice")  # an operator, or another request, meanwhile
+    state.session.regenerate()
+    cookie = await backend.save(state)
+    assert cookie is not None
+    assert cookie.deletes
+
+
+async def test_the_revocation_past_the_limit_spares_the_cookie_it_issues(
+    backend: CookieBackend, clock: FakeClock
+) -> None:
+    state = await backend.open([])
+    state.session.user_id = "alice"
+    cookie = await backend.save(state)
+    ended: list[str] = []
+    for _ in range(MAX_REVOKED_IDS + 3):  # each regenerate revokes the previous cookie
+        assert cookie is not None
+        clock.advance(0.001)
+        state = await backend.open([f"session={cookie.value}"])
+        assert state.session.user_id == "alice"
+        state.session.regenerate()
+        ended.append(cookie.value)
+        cookie = await backend.save(state)
+    assert cookie is not None
+    assert not cookie.deletes
+    assert (await backend.open([f"session={cookie.value}"])).session.user_id == "alice"
+    for value in ended:
+        assert (await backend.open([f"session={value}"])).session.is_new

@@ -227,17 +227,23 @@ class Session(MutableMapping[str, Any]):
     @property
     def created_at(self) -> datetime | None:
         """When the stored session was created (None while new)."""
-        return None if self.is_new else _dt(self._record.created_at)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.created_at)
 
     @property
     def last_seen(self) -> datetime | None:
         """When the stored session was last written or refreshed (None while new)."""
-        return None if self.is_new else _dt(self._record.last_seen)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.last_seen)
 
     @property
     def expires_at(self) -> datetime | None:
         """The stored idle deadline (None while new)."""
-        return None if self.is_new else _dt(self._record.expires_at)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.expires_at)
+
+    def _stored(self) -> Record | None:
+        return None if self._destroyed else self._record
 
     @property
     def regenerating(self) -> bool:

@@ -432,16 +432,16 @@ async def test_a_failing_revocation_store_answers_503(backend: CookieBackend) ->
 async def test_regenerate_of_a_cookie_revoked_meanwhile_ends_anonymous(
     backend: CookieBackend, clock: FakeClock
 ) -> None:
-    state = await backend.open([])
-    state.session.user_id = "alice"
-    login = await backend.save(state)
+    session = await backend.open([])
+    session.user_id = "alice"
+    login = await backend.save(session)
     assert login is not None
     clock.advance(1)
-    state = await backend.open([f"session={login.value}"])
-    assert state.session.user_id == "alice"
+    session = await backend.open([f"session={login.value}"])
+    assert session.user_id == "alice"
     await backend.revoke_user("alice")  # an operator, or another request, meanwhile
-    state.session.regenerate()
-    cookie = await backend.save(state)
+    session.regenerate()
+    cookie = await backend.save(session)
     assert cookie is not None
     assert cookie.deletes
 
@@ -449,20 +449,20 @@ async def test_regenerate_of_a_cookie_revoked_meanwhile_ends_anonymous(
 async def test_the_revocation_past_the_limit_spares_the_cookie_it_issues(
     backend: CookieBackend, clock: FakeClock
 ) -> None:
-    state = await backend.open([])
-    state.session.user_id = "alice"
-    cookie = await backend.save(state)
+    session = await backend.open([])
+    session.user_id = "alice"
+    cookie = await backend.save(session)
     ended: list[str] = []
     for _ in range(MAX_REVOKED_IDS + 3):  # each regenerate revokes the previous cookie
         assert cookie is not None
         clock.advance(0.001)
-        state = await backend.open([f"session={cookie.value}"])
-        assert state.session.user_id == "alice"
-        state.session.regenerate()
+        session = await backend.open([f"session={cookie.value}"])
+        assert session.user_id == "alice"
+        session.regenerate()
         ended.append(cookie.value)
-        cookie = await backend.save(state)
+        cookie = await backend.save(session)
     assert cookie is not None
     assert not cookie.deletes
-    assert (await backend.open([f"session={cookie.value}"])).session.user_id == "alice"
+    assert (await backend.open([f"session={cookie.value}"])).user_id == "alice"
     for value in ended:
-        assert (await backend.open([f"session={value}"])).session.is_new
+        assert (await backend.open([f"session={value}"])).is_new

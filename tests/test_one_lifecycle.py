@@ -40,10 +40,10 @@ class Visitor:
     def visit(self, handler: Callable[[Session], object]) -> tuple[bool, bool]:
         """Run one request; return (served the stored session, sent a Set-Cookie)."""
         headers = [f"session={self.cookie}"] if self.cookie else []
-        state = self.backend.open(headers)
-        served = not state.session.is_new
-        handler(state.session)
-        cookie = self.backend.save(state)
+        session = self.backend.open(headers)
+        served = not session.is_new
+        handler(session)
+        cookie = self.backend.save(session)
         if cookie is not None:
             self.cookie = None if cookie.deletes else cookie.value
         return served, cookie is not None

@@ -10,7 +10,7 @@ backend                    keeps sessions                                     ch
 =========================  =================================================  ==========
 
 Both implement ``AsyncSessionBackend`` / ``SessionBackend``: ``open(cookie_headers,
-session_class) -> RequestState``, ``save(state) -> SetCookie | None``, ``close()``.
+session_class) -> Session``, ``save(session) -> SetCookie | None``, ``close()``.
 ``open_async_backend`` / ``open_backend`` turn a URL, a store or a backend (plus a
 config) into one. The sync drivers (``_sync``) are generated from the async ones.
 The cookie backend needs the ``cookie`` extra only when it is used.
@@ -24,12 +24,10 @@ from websession.backends._async.store import AsyncStoreBackend
 from websession.backends._sync.interface import SessionBackend
 from websession.backends._sync.resolve import open_backend
 from websession.backends._sync.store import StoreBackend
-from websession.backends.base import RequestState
 
 __all__ = [
     "AsyncSessionBackend",
     "AsyncStoreBackend",
-    "RequestState",
     "SessionBackend",
     "StoreBackend",
     "open_async_backend",

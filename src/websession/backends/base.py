@@ -1,4 +1,4 @@
-"""What every backend shares: a request's state, and the rules for choosing a backend.
+"""The rules for choosing a backend, shared by the async and sync resolvers.
 
 A backend is what an integration drives (``AsyncSessionBackend`` / ``SessionBackend``
 in ``websession.backends``): ``open`` a request's session from its Cookie headers,
@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from websession.config import SessionConfig
-from websession.core.session import Session
 from websession.errors import ConfigError
 
-__all__ = ["RequestState", "is_cookie_url", "require_async", "require_sync", "resolve_config"]
-
-
-@dataclass(slots=True, eq=False)
-class RequestState:
-    """One request's session, as a backend opened it; pass it back to ``save``.
-
-    Backends that need more (the encrypted cookie it came from) subclass it."""
-
-    session: Session
+__all__ = ["is_cookie_url", "require_async", "require_sync", "resolve_config"]
 
 
 def is_cookie_url(url: str) -> bool:

@@ -46,6 +46,7 @@ class Session(MutableMapping[str, Any]):
         "_user_id",
         "accessed",
         "key",
+        "origin",
         "signed",
         "stale_signature",
         "token",
@@ -59,6 +60,7 @@ class Session(MutableMapping[str, Any]):
         key: SessionKey | None = None,
         stale_signature: bool = False,
         signed: str | None = None,
+        origin: object = None,
     ) -> None:
         self._record = record
         self._data: dict[str, Any] = record.data if record is not None else {}
@@ -68,6 +70,9 @@ class Session(MutableMapping[str, Any]):
         self.key = key
         """The store key (hash of the token) when the session exists in the store."""
         self.stale_signature = stale_signature
+        self.origin = origin
+        """What the backend opened the session from, beyond the token (the encrypted
+        cookie's payload); opaque to applications."""
         self.signed = signed
         """The cookie value as the browser sent it, when still signed by the current secret."""
         self.accessed = False

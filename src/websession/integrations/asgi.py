@@ -67,7 +67,7 @@ class SessionMiddleware:
             return
         cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
         try:
-            state = await self.backend.open(cookies)
+            session = await self.backend.open(cookies)
         except StoreError as exc:
             log_failure("load", exc)
             if kind == "http":
@@ -75,7 +75,7 @@ class SessionMiddleware:
             else:
                 await send({"type": "websocket.close", "code": 1011})
             return
-        session = scope["session"] = state.session
+        scope["session"] = session
         if kind == "websocket":  # no response headers to carry a cookie: read-only
             await self.app(scope, receive, send)
             return
@@ -88,7 +88,7 @@ class SessionMiddleware:
                 return
             if message["type"] == "http.response.start":
                 try:
-                    cookie = await self.backend.save(state)
+                    cookie = await self.backend.save(session)
                 except (StoreError, SessionDataError) as exc:
                     log_failure("save", exc)
                     replaced = True

@@ -30,7 +30,7 @@ from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
-from websession.backends import RequestState, SessionBackend, open_backend
+from websession.backends import SessionBackend, open_backend
 from websession.backends.cookie import SyncCookieBackend
 from websession.config import SessionConfig
 from websession.core.csrf import (
@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 _FAILED = "_websession_failure"
-_STATE = "_websession_state"
 
 
 class FlaskSession(Session, SessionMixin):
@@ -78,6 +77,10 @@ class FlaskSession(Session, SessionMixin):
     @permanent.setter
     def permanent(self, value: bool) -> None:
         """Ignored: ``SessionConfig.permanent`` decides, for every session alike."""
+
+
+class _Failed(FlaskSession):
+    """The empty session of a request whose load failed: never saved."""
 
 
 class WebsessionInterface(SessionInterface):
@@ -112,21 +115,19 @@ class WebsessionInterface(SessionInterface):
             return None
         cookie = request.environ.get("HTTP_COOKIE")
         try:
-            state = self.backend.open([cookie] if cookie else [], FlaskSession)
+            session = self.backend.open([cookie] if cookie else [], FlaskSession)
         except StoreError as exc:
             log_failure("load", exc)
             setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
-            return FlaskSession()
-        setattr(g, _STATE, state)
-        return cast(FlaskSession, state.session)
+            return _Failed()
+        return cast(FlaskSession, session)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """One store write if the backend needs one; the error's status on a failure."""
-        state: RequestState | None = g.get(_STATE)
-        if not isinstance(session, FlaskSession) or state is None or state.session is not session:
+        if not isinstance(session, FlaskSession) or isinstance(session, _Failed):
             return
         try:
-            cookie = self.backend.save(state)
+            cookie = self.backend.save(session)
         except (StoreError, SessionDataError) as exc:
             log_failure("save", exc)
             _replace_with_error(response, exc)
@@ -134,7 +135,7 @@ class WebsessionInterface(SessionInterface):
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie.render())
             response.headers["Cache-Control"] = "no-store"
-        if cookie is not None or state.session.accessed:
+        if cookie is not None or session.accessed:
             response.vary.add("Cookie")
 
 

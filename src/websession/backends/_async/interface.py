@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from websession.backends.base import RequestState
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.session import Session
@@ -27,17 +26,18 @@ class AsyncSessionBackend(Protocol):
 
     async def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
-    ) -> RequestState:
-        """Return this request's state: its live session, else a fresh anonymous one of
-        ``session_class``. No I/O without a valid cookie; at most one read with one.
+    ) -> Session:
+        """Return this request's session: the live one its cookie names, else a fresh
+        anonymous one of ``session_class``. No I/O without a valid cookie; at most one
+        read with one.
 
         Raises StoreError if the backend's store fails."""
         ...
 
-    async def save(self, state: RequestState) -> SetCookie | None:
-        """Carry out what the request needs (at most one write) and return the cookie
-        to send, if any. Raises SessionDataError (SessionTooLarge: 413) with nothing
-        written, or StoreError."""
+    async def save(self, session: Session) -> SetCookie | None:
+        """Carry out what the request did to ``session`` (the one ``open`` returned;
+        at most one write) and return the cookie to send, if any. Raises
+        SessionDataError (SessionTooLarge: 413) with nothing written, or StoreError."""
         ...
 
     async def close(self) -> None:

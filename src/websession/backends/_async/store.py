@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from websession.backends.base import RequestState
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
@@ -32,18 +31,18 @@ class AsyncStoreBackend:
 
     async def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
-    ) -> RequestState:
+    ) -> Session:
         """Verify the cookie (no I/O if it is absent or forged), then one store read."""
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
-            return RequestState(session_class())
+            return session_class()
         record = await self.store.load(verified.key)
-        return RequestState(engine.open(verified, record, session_class))
+        return engine.open(verified, record, session_class)
 
-    async def save(self, state: RequestState) -> SetCookie | None:
+    async def save(self, session: Session) -> SetCookie | None:
         """The request's one write, if the engine asks for one; the cookie to send."""
-        outcome = self.engine.finish(state.session)
+        outcome = self.engine.finish(session)
         if type(outcome) is Nothing:  # no store call
             return outcome.cookie
         return await save_async(self.store, outcome)

@@ -30,7 +30,6 @@ from websession.backends.cookie.codec import MAX_COOKIE_BYTES, CookieCodec, Payl
 from websession.backends.cookie.engine import (
     MAX_REVOKED_IDS,
     CookieEngine,
-    CookieState,
     revocation_key,
 )
 from websession.backends.cookie.url import open_cookie_backend, open_sync_cookie_backend
@@ -41,7 +40,6 @@ __all__ = [
     "CookieBackend",
     "CookieCodec",
     "CookieEngine",
-    "CookieState",
     "Payload",
     "SyncCookieBackend",
     "open_cookie_backend",

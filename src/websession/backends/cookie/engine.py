@@ -20,10 +20,8 @@ import math
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from websession.backends.base import RequestState
 from websession.backends.cookie.codec import MAX_COOKIE_BYTES, CookieCodec, Payload, finite
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
@@ -34,7 +32,7 @@ from websession.errors import ConfigError, SessionTooLarge
 from websession.stores.base import record_key
 from websession.types import Changes, Clock, Record, SessionKey
 
-__all__ = ["MAX_REVOKED_IDS", "CookieEngine", "CookieState", "Finished", "revocation_key"]
+__all__ = ["MAX_REVOKED_IDS", "CookieEngine", "Finished", "revocation_key"]
 
 MAX_REVOKED_IDS = 64
 """Single-session revocations a user's record names before it switches to "every
@@ -45,13 +43,6 @@ _RECORD_HORIZON = 10 * 365 * 86400.0
 def revocation_key(user_id: str) -> SessionKey:
     """The store key of a user's revocation record (never a session key)."""
     return record_key("revocation", user_id)
-
-
-@dataclass(slots=True, eq=False)
-class CookieState(RequestState):
-    """A cookie session's request state: the session and the cookie it came from."""
-
-    payload: Payload | None = None
 
 
 class Finished(NamedTuple):
@@ -108,19 +99,18 @@ class CookieEngine:
         payload: Payload | None,
         revocation: Record | None,
         session_class: type[Session] = Session,
-    ) -> CookieState:
-        """The request's state: the cookie's session unless ``revocation`` rules it out,
-        else a fresh anonymous one of ``session_class``."""
+    ) -> Session:
+        """The request's session: the cookie's unless ``revocation`` rules it out, else
+        a fresh anonymous one of ``session_class``. The payload is its ``origin``."""
         if payload is None or self.is_revoked(payload, revocation):
-            return CookieState(session_class(), None)
-        return CookieState(session_class(payload.record, stale_signature=payload.stale), payload)
+            return session_class()
+        return session_class(payload.record, stale_signature=payload.stale, origin=payload)
 
-    def finish(self, state: RequestState) -> Finished:
+    def finish(self, session: Session) -> Finished:
         """Return the cookie to send and the user-bound session this request ended.
         Raises SessionDataError (nothing sent) when the data is not JSON, and
         SessionTooLarge (413) over ``max_size`` or past a cookie's 4096 bytes."""
-        session = state.session
-        old = state.payload if isinstance(state, CookieState) else None
+        old = session.origin if isinstance(session.origin, Payload) else None
         now = self.clock()
         step = self.lifecycle.step(session, now)
         if step is Step.NOTHING:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from websession.backends.base import RequestState
 from websession.backends.cookie.codec import Payload
 from websession.backends.cookie.engine import CookieEngine, revocation_key
 from websession.config import SessionConfig
@@ -45,7 +44,7 @@ class CookieBackend:
 
     async def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
-    ) -> RequestState:
+    ) -> Session:
         """Open this request's cookie session (one read if it is bound to a user)."""
         engine = self.engine
         payload = engine.read(cookie_headers)
@@ -55,11 +54,11 @@ class CookieBackend:
             revocation = await self.revocations.load(key)
         return engine.open(payload, revocation, session_class)
 
-    async def save(self, state: RequestState) -> SetCookie | None:
+    async def save(self, session: Session) -> SetCookie | None:
         """Revoke the user-bound session the request ended (logout, regenerate) and
         return the cookie to send. A regenerate of a session revoked meanwhile ends
         anonymous: the cookie is deleted."""
-        cookie, ended, at = self.engine.finish(state)
+        cookie, ended, at = self.engine.finish(session)
         store = self.revocations
         if ended is None or store is None or await self._revoke(store, _user_of(ended), ended, at):
             return cookie

@@ -12,6 +12,10 @@ engine, the encrypted-cookie engine, the auth layer and the rate limiter::
 
 A record is *live* at ``now`` when ``now`` is before both deadlines and it carries no
 revocation marker. Nothing that is not live is ever served, whatever a store holds.
+
+``Lifecycle.step`` names what a finished request needs (create, update, touch,
+regenerate, delete …) for any backend; the server engine maps a step onto a store
+operation, the encrypted-cookie engine onto sealing a cookie, so both decide alike.
 """
 
 from __future__ import annotations

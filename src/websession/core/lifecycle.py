@@ -164,7 +164,8 @@ class Lifecycle:
         """True if the record carries the revocation marker."""
         return REVOKED_KEY in record.data
 
-    def is_live(self, record: Record | None, now: float) -> bool:
+    @staticmethod
+    def is_live(record: Record | None, now: float) -> bool:
         """True if ``record`` may be served at ``now``: present, within both deadlines,
         not revoked."""
         return (

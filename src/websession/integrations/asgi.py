@@ -1,11 +1,9 @@
 """Pure ASGI session middleware: ``request.session`` for Starlette, FastAPI, any ASGI app.
 
-Per request: the backend opens the session before the app runs (so ``scope["session"]``
-is a plain synchronous mapping) and saves it when the app starts its response. With the
-default store backend that is no I/O without a validly signed cookie, one read with one,
-and one write only if needed. A failure answers with the error's status (503 for the
-store, 413 for a session too large), logged without the token; the app's own response
-is then dropped.
+The backend opens the session before the app runs (so ``scope["session"]`` is a plain
+synchronous mapping) and saves it when the app starts its response; with a store that
+is no I/O without a validly signed cookie, one read with one, one write if needed. A
+failure answers with the error's status (``integrations.failures``) instead of the app.
 """
 
 from __future__ import annotations
@@ -134,11 +132,8 @@ def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
 
 
 async def _send_error(send: Send, scope: Scope, exc: WebsessionError) -> None:
-    accept = b""
-    for name, value in scope.get("headers", ()):
-        if name == b"accept":
-            accept = value
-    error = error_response(exc, accept.decode("latin-1"))
+    accept = [v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"accept"]
+    error = error_response(exc, accept[-1] if accept else "")
     headers = [(n.encode(), v.encode("latin-1")) for n, v in error.headers]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": error.body})

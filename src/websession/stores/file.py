@@ -33,10 +33,6 @@ __all__ = ["FileStore"]
 T = TypeVar("T")
 
 
-def _live(record: Record, now: float) -> bool:
-    return Lifecycle.within_deadlines(record, now) and not Lifecycle.is_revoked(record)
-
-
 class FileStore:
     """Sessions as files in a directory, for single-host apps without a database."""
 
@@ -156,7 +152,7 @@ class FileStore:
 
         def run() -> bool:
             old = self._read(old_key)
-            if old is None or not _live(old, record.last_seen):
+            if old is None or not Lifecycle.is_live(old, record.last_seen):
                 return False
             self._write(key, record)
             self._index(key, record.user_id)

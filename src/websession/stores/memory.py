@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import orjson
 
-from websession.core.lifecycle import REVOKED_KEY
+from websession.core.lifecycle import Lifecycle
 from websession.stores.base import AsyncStore
 from websession.types import Changes, Clock, Record, SessionKey
 
@@ -55,14 +55,6 @@ def _entry(record: Record) -> _Entry:
         record.expires_at,
         record.absolute_expires_at,
         record.user_id,
-    )
-
-
-def _live(entry: _Entry, now: float) -> bool:
-    return (
-        now < entry.expires_at
-        and now < entry.absolute_expires_at
-        and REVOKED_KEY not in orjson.loads(entry.data)
     )
 
 
@@ -129,7 +121,7 @@ class MemoryStore:
         entry = _entry(record)
         with self._lock:
             old = self._entries.get(old_key)
-            if old is None or not _live(old, record.last_seen):
+            if old is None or not Lifecycle.is_live(old.record(), record.last_seen):
                 return False
             self._remove(old_key)
             self._insert(key, entry)

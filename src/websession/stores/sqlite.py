@@ -71,10 +71,6 @@ def _record(row: Row) -> Record:
     return Record(orjson.loads(row[0]), row[1], row[2], row[3], row[4], row[5])
 
 
-def _live(record: Record, now: float) -> bool:
-    return Lifecycle.within_deadlines(record, now) and not Lifecycle.is_revoked(record)
-
-
 def _row(key: SessionKey, record: Record) -> tuple[object, ...]:
     return (
         key,
@@ -188,7 +184,7 @@ class SQLiteStore:
         def run(db: sqlite3.Connection) -> bool:
             with self._transaction(db):
                 row = db.execute(_LOAD, (old_key,)).fetchone()
-                if row is None or not _live(_record(row), record.last_seen):
+                if row is None or not Lifecycle.is_live(_record(row), record.last_seen):
                     return False
                 db.execute("DELETE FROM websession_sessions WHERE key = ?", (old_key,))
                 db.execute(_INSERT, values)

@@ -14,6 +14,7 @@ from websession import (
     SessionConfig,
     SessionDataError,
     SessionEngine,
+    SessionTooLarge,
     SetCookie,
 )
 from websession.core.outcomes import Create, Replace, Touch, Update
@@ -226,8 +227,10 @@ def test_user_binding_without_data_creates_a_session(browser: Browser) -> None:
 
 def test_oversized_session_raises_and_writes_nothing(clock: FakeClock) -> None:
     browser = Browser(make_engine(clock, max_size=1024), MemoryStore())
-    with pytest.raises(SessionDataError, match="'big'"):
+    with pytest.raises(SessionTooLarge, match="'big'") as raised:
         browser.request(set_key("big", "x" * 2000))
+    assert raised.value.status == 413
+    assert isinstance(raised.value, SessionDataError)
     assert len(browser.store) == 0
 
 
@@ -305,3 +308,28 @@ def test_regenerate_drops_the_csrf_secret(browser: Browser) -> None:
     outcome = browser.request(lambda s: s.regenerate())
     assert isinstance(outcome, Replace)
     assert CSRF_KEY not in outcome.record.data
+
+
+def test_replace_record_is_seen_now_so_stores_check_liveness_then(
+    browser: Browser, clock: FakeClock
+) -> None:
+    browser.request(set_key("a", 1))
+    clock.advance(600)
+    outcome = browser.request(lambda s: s.regenerate())
+    assert isinstance(outcome, Replace)
+    assert outcome.record.last_seen == clock()
+
+
+def test_regenerate_of_a_session_deleted_elsewhere_creates_nothing(browser: Browser) -> None:
+    browser.request(set_key("a", 1))
+    assert browser.cookie is not None
+    engine = browser.engine
+    verified = engine.verify([f"session={browser.cookie}"])
+    assert verified is not None
+    session = engine.open(verified, browser.store.load(verified.key))
+    browser.store.delete(verified.key)  # logged out by another request
+    session.regenerate()
+    cookie = save(browser.store, engine.finish(session))
+    assert cookie is not None
+    assert cookie.deletes
+    assert len(browser.store) == 0

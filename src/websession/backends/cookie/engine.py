@@ -124,14 +124,8 @@ class CookieEngine:
         match step:
             case Step.UPDATE | Step.TOUCH:
                 expires = self.lifecycle.extended(record, now)
-                same = Record(
-                    dict(session.data_view()),
-                    record.created_at,
-                    now,
-                    expires,
-                    record.absolute_expires_at,
-                    session.user_id,
-                )
+                deadlines = Deadlines(record.created_at, now, expires, record.absolute_expires_at)
+                same = deadlines.record(session.data_view(), session.user_id)
                 return Finished(self._seal(session, Payload(same, old.sid, old.issued_at), now))
             case Step.REISSUE:
                 return Finished(self._seal(session, Payload(record, old.sid, old.issued_at), now))
@@ -153,14 +147,14 @@ class CookieEngine:
         """A new id for the session that replaces one this request ends, issued just
         after it ended: revoking "everything issued until then" spares it."""
         issued = math.nextafter(deadlines.last_seen, math.inf)
-        record = deadlines.record(dict(session.data_view()), session.user_id)
+        record = deadlines.record(session.data_view(), session.user_id)
         return Payload(record, secrets.token_urlsafe(16), issued)
 
     def _seal(self, session: Session, payload: Payload | None, now: float) -> SetCookie:
         """Seal ``payload`` (None: a new session with a new id) under the current key."""
         self.lifecycle.check_size(session.data_view())
         if payload is None:
-            fresh = self.lifecycle.new(now).record(dict(session.data_view()), session.user_id)
+            fresh = self.lifecycle.new(now).record(session.data_view(), session.user_id)
             payload = Payload(fresh, secrets.token_urlsafe(16), now)
         value = self.codec.seal(payload)
         name = self.config.cookie_name

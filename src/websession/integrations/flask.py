@@ -12,8 +12,8 @@ an ASGI app with the same config and store share sessions.
 
 Client-side sessions: ``init_app(app, store="cookie://", config=...)`` (or
 ``"cookie://?revocations=<store URL>"``, or a ``SyncCookieBackend``) keeps the session
-in the same encrypted cookie as the ASGI side; ``interface.backend.revoke_user`` logs
-a user out everywhere.
+in the same encrypted cookie as the ASGI side; ``interface.cookie_backend.revoke_user``
+logs a user out everywhere.
 """
 
 from __future__ import annotations

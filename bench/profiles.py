@@ -17,7 +17,7 @@ STEPS: tuple[tuple[str, str, str], ...] = (
     ("store load (call, decode)", "", "load"),
     ("engine.open (expiry check)", "core/engine.py", "open"),
     ("engine.finish (patch, cookie)", "core/engine.py", "finish"),
-    ("store write (call, encode)", "integrations/saving.py", "save_async"),
+    ("store write (call, encode)", "backends/_async/store.py", "save_async"),
     ("render Set-Cookie", "core/cookies.py", "render"),
     ("sign the cookie", "core/signing.py", "sign"),
     ("wait for the server (epoll)", "~", "<method 'poll' of 'select.epoll' objects>"),

@@ -39,6 +39,7 @@ REPLACEMENTS: dict[str, str] = {
     #
     # -- backends (cookie) -----------------------------------------------------------
     "CookieBackend": "SyncCookieBackend",
+    "require_async": "require_sync",
     #
     #
     # -- stores ----------------------------------------------------------------------

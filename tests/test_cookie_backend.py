@@ -29,12 +29,13 @@ from websession import (
 )
 from websession.backends.cookie import (
     MAX_COOKIE_BYTES,
+    MAX_REVOKED_IDS,
     CookieBackend,
     CookieCodec,
     Payload,
     revocation_key,
 )
-from websession.stores.base import AsyncStore
+from websession.stores.base import AsyncStore, AsyncUserIndex
 from websession.testing import FakeClock
 from websession.types import Record
 
@@ -391,6 +392,7 @@ async def test_revocation_records_survive_a_session_store_delete_user(
 ) -> None:
     phone = jar(await client.post("/login"))
     await client.post("/logout", headers=phone)
+    assert isinstance(spy.inner, AsyncUserIndex)
     await spy.inner.delete_user("alice")
     assert await spy.inner.load(revocation_key("alice")) is not None
     assert (await client.get("/whoami", headers=phone)).json()["user"] is None
@@ -425,3 +427,42 @@ async def test_a_failing_revocation_store_answers_503(backend: CookieBackend) ->
     backend.revocations = cast(AsyncStore, Down())
     response = await client.get("/whoami", headers=headers)
     assert response.status_code == 503
+
+
+async def test_regenerate_of_a_cookie_revoked_meanwhile_ends_anonymous(
+    backend: CookieBackend, clock: FakeClock
+) -> None:
+    session = await backend.open([])
+    session.user_id = "alice"
+    login = await backend.save(session)
+    assert login is not None
+    clock.advance(1)
+    session = await backend.open([f"session={login.value}"])
+    assert session.user_id == "alice"
+    await backend.revoke_user("alice")  # an operator, or another request, meanwhile
+    session.regenerate()
+    cookie = await backend.save(session)
+    assert cookie is not None
+    assert cookie.deletes
+
+
+async def test_the_revocation_past_the_limit_spares_the_cookie_it_issues(
+    backend: CookieBackend, clock: FakeClock
+) -> None:
+    session = await backend.open([])
+    session.user_id = "alice"
+    cookie = await backend.save(session)
+    ended: list[str] = []
+    for _ in range(MAX_REVOKED_IDS + 3):  # each regenerate revokes the previous cookie
+        assert cookie is not None
+        clock.advance(0.001)
+        session = await backend.open([f"session={cookie.value}"])
+        assert session.user_id == "alice"
+        session.regenerate()
+        ended.append(cookie.value)
+        cookie = await backend.save(session)
+    assert cookie is not None
+    assert not cookie.deletes
+    assert (await backend.open([f"session={cookie.value}"])).user_id == "alice"
+    for value in ended:
+        assert (await backend.open([f"session={value}"])).is_new

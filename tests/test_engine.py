@@ -14,8 +14,10 @@ from websession import (
     SessionConfig,
     SessionDataError,
     SessionEngine,
+    SessionTooLarge,
     SetCookie,
 )
+from websession.core.outcomes import Create, Replace, Touch, Update
 from websession.core.session import CSRF_KEY, REVOKED_KEY
 from websession.core.signing import Verified
 from websession.core.tokens import hash_token
@@ -101,9 +103,10 @@ def test_refresh_happens_only_after_the_threshold(browser: Browser, clock: FakeC
     assert browser.request().op is Op.NOTHING
     clock.advance(timedelta(minutes=2))
     outcome = browser.request()
+    assert isinstance(outcome, Touch)
     assert outcome.op is Op.TOUCH
     assert outcome.cookie is not None
-    record = browser.store.load(outcome.key)  # type: ignore[arg-type]
+    record = browser.store.load(outcome.key)
     assert record is not None
     assert record.expires_at == pytest.approx(clock() + 1800)
 
@@ -128,8 +131,7 @@ def test_absolute_timeout_is_never_extended(browser: Browser, clock: FakeClock) 
 
         browser.request(visit)
         outcome = browser.last
-        assert outcome is not None
-        assert outcome.key is not None
+        assert isinstance(outcome, Create | Update)
         record = browser.store.load(outcome.key)
         assert record is not None
         assert record.expires_at <= record.absolute_expires_at
@@ -152,9 +154,10 @@ def test_regenerate_keeps_data_and_kills_the_old_token(browser: Browser) -> None
     browser.request(set_key("cart", [1]))
     old_cookie = browser.cookie
     outcome = browser.request(lambda s: s.regenerate())
+    assert isinstance(outcome, Replace)
     assert outcome.op is Op.REPLACE
     assert browser.cookie != old_cookie
-    assert browser.store.load(outcome.old_key) is None  # type: ignore[arg-type]
+    assert browser.store.load(outcome.old_key) is None
     seen: list[object] = []
     browser.request(lambda s: seen.append(s["cart"]))
     assert seen == [[1]]
@@ -167,8 +170,8 @@ def test_regenerate_keeps_the_absolute_deadline(browser: Browser, clock: FakeClo
     first = browser.request(set_key("a", 1))
     clock.advance(60)
     second = browser.request(lambda s: s.regenerate())
-    assert first.record is not None
-    assert second.record is not None
+    assert isinstance(first, Create)
+    assert isinstance(second, Replace)
     assert second.record.absolute_expires_at == first.record.absolute_expires_at
 
 
@@ -186,14 +189,14 @@ def test_data_set_after_destroy_goes_into_a_new_session(browser: Browser) -> Non
     browser.request(set_key("a", 1))
     old_cookie = browser.cookie
 
-    def logout(session: object) -> None:
-        session.destroy()  # type: ignore[attr-defined]
-        session.flash("bye")  # type: ignore[attr-defined]
+    def logout(session: Session) -> None:
+        session.destroy()
+        session.flash("bye")
 
     outcome = browser.request(logout)
-    assert outcome.op is Op.REPLACE
+    assert isinstance(outcome, Replace)
     assert browser.cookie != old_cookie
-    record = browser.store.load(outcome.key)  # type: ignore[arg-type]
+    record = browser.store.load(outcome.key)
     assert record is not None
     assert record.data == {"_flashes": [["message", "bye"]]}
 
@@ -214,18 +217,20 @@ def test_update_of_a_session_deleted_elsewhere_is_not_resurrected(browser: Brows
 
 
 def test_user_binding_without_data_creates_a_session(browser: Browser) -> None:
-    def login(session: object) -> None:
-        session.user_id = "alice"  # type: ignore[attr-defined]
+    def login(session: Session) -> None:
+        session.user_id = "alice"
 
     outcome = browser.request(login)
-    assert outcome.op is Op.CREATE
+    assert isinstance(outcome, Create)
     assert [k for k, _ in browser.store.list_user("alice", 0)] == [outcome.key]
 
 
 def test_oversized_session_raises_and_writes_nothing(clock: FakeClock) -> None:
     browser = Browser(make_engine(clock, max_size=1024), MemoryStore())
-    with pytest.raises(SessionDataError, match="'big'"):
+    with pytest.raises(SessionTooLarge, match="'big'") as raised:
         browser.request(set_key("big", "x" * 2000))
+    assert raised.value.status == 413
+    assert isinstance(raised.value, SessionDataError)
     assert len(browser.store) == 0
 
 
@@ -301,5 +306,30 @@ def test_revoked_record_is_never_served(browser: Browser) -> None:
 def test_regenerate_drops_the_csrf_secret(browser: Browser) -> None:
     browser.request(lambda s: s.set_internal(CSRF_KEY, "old-secret"))
     outcome = browser.request(lambda s: s.regenerate())
-    assert outcome.record is not None
+    assert isinstance(outcome, Replace)
     assert CSRF_KEY not in outcome.record.data
+
+
+def test_replace_record_is_seen_now_so_stores_check_liveness_then(
+    browser: Browser, clock: FakeClock
+) -> None:
+    browser.request(set_key("a", 1))
+    clock.advance(600)
+    outcome = browser.request(lambda s: s.regenerate())
+    assert isinstance(outcome, Replace)
+    assert outcome.record.last_seen == clock()
+
+
+def test_regenerate_of_a_session_deleted_elsewhere_creates_nothing(browser: Browser) -> None:
+    browser.request(set_key("a", 1))
+    assert browser.cookie is not None
+    engine = browser.engine
+    verified = engine.verify([f"session={browser.cookie}"])
+    assert verified is not None
+    session = engine.open(verified, browser.store.load(verified.key))
+    browser.store.delete(verified.key)  # logged out by another request
+    session.regenerate()
+    cookie = save(browser.store, engine.finish(session))
+    assert cookie is not None
+    assert cookie.deletes
+    assert len(browser.store) == 0

@@ -140,6 +140,27 @@ def test_closed_store_answers_503_on_load(tmp_path: Path) -> None:
     assert response.status_code == 503
 
 
+def test_store_failure_bodies_are_those_of_the_asgi_side(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    client = build_app(store).test_client(use_cookies=False)
+    value = cookie_of(client.get("/write"))
+    store.close()
+    headers = {"Cookie": f"session={value}", "Accept": "application/json"}
+    response = client.get("/read", headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {
+        "error": {
+            "code": "store_error",
+            "message": "The session store is unavailable. Please try again shortly.",
+        }
+    }
+    text = client.get("/read", headers={"Cookie": f"session={value}"})
+    assert text.mimetype == "text/plain"
+    assert text.text == "The session store is unavailable. Please try again shortly."
+
+
 def test_closed_store_answers_503_on_save(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
     client = build_app(store).test_client(use_cookies=False)

@@ -9,6 +9,7 @@ This module imports no optional driver.
 
 from __future__ import annotations
 
+from websession.backends import AsyncSessionBackend, SessionBackend
 from websession.backends.cookie import CookieBackend, SyncCookieBackend
 from websession.config import Secret, SessionConfig
 from websession.core.cookies import SetCookie
@@ -18,6 +19,7 @@ from websession.core.session import Session
 from websession.errors import (
     ConfigError,
     SessionDataError,
+    SessionTooLarge,
     StoreError,
     StoreTimeout,
     StoreUnavailable,
@@ -29,6 +31,7 @@ from websession.stores import AsyncStore, Store, open_async_store, open_store
 from websession.types import Changes, Record, SessionKey
 
 __all__ = [
+    "AsyncSessionBackend",
     "AsyncStore",
     "CSRFError",
     "CSRFMiddleware",
@@ -40,11 +43,13 @@ __all__ = [
     "Record",
     "Secret",
     "Session",
+    "SessionBackend",
     "SessionConfig",
     "SessionDataError",
     "SessionEngine",
     "SessionKey",
     "SessionMiddleware",
+    "SessionTooLarge",
     "SetCookie",
     "Store",
     "StoreError",

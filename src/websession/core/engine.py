@@ -1,89 +1,51 @@
 """The sans-IO session engine: which store operation a request needs, and which cookie.
 
-A request goes through three steps, and only the integration does I/O between them::
+A request goes through three steps, and only the backend does I/O between them::
 
     verified = engine.verify(cookie_headers)     # no I/O; None: no store read at all
-    record = store.load(hash(verified.token))    # the integration's one read
-    session = engine.open(verified, record)      # expiry is enforced here
+    record = store.load(verified.key)            # the backend's one read
+    session = engine.open(verified, record)      # liveness is enforced here
     ... the application uses session ...
-    outcome = engine.finish(session)             # one Outcome: NOTHING, CREATE, UPDATE,
-                                                 # TOUCH, DELETE or REPLACE, plus cookie
+    outcome = engine.finish(session)             # one typed outcome (core.outcomes):
+                                                 # Nothing, Create, Update, Touch,
+                                                 # Delete or Replace, with its cookie
 
-Rules, in order, in ``finish``:
-
-* destroyed: DELETE the old record and expire the cookie; if data was set after
-  ``destroy()`` it goes into a new session (REPLACE old -> new);
-* new and empty: NOTHING (anonymous visitors create no records);
-* new with data: CREATE with a fresh token;
-* regenerated: REPLACE (create the new key, delete the old one in one step);
-* modified: UPDATE with a patch of the changed keys;
-* untouched but past the refresh threshold: TOUCH (new deadline, no data);
-* untouched: NOTHING, or only a re-signed cookie after a secret rotation.
-
-Expiry is enforced on read: a record past its idle or absolute deadline, or marked
-revoked, is never served, whatever the store still holds. Refresh never moves past
-the absolute deadline.
+Every rule about deadlines, refresh, liveness and size comes from
+``core.lifecycle.Lifecycle`` (``Lifecycle.step`` picks the step, the encrypted-cookie
+engine uses the same): this module only turns a step into a store operation, a token
+and a cookie.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TypeVar, overload
 
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
-from websession.core.jsondata import check_value, dumps
-from websession.core.session import REVOKED_KEY, Session
+from websession.core.lifecycle import Deadlines, Lifecycle, Step
+from websession.core.outcomes import (
+    Create,
+    Delete,
+    Nothing,
+    Op,
+    Outcome,
+    Replace,
+    Touch,
+    Update,
+)
+from websession.core.session import Session
 from websession.core.signing import Signer, Verified
 from websession.core.tokens import hash_token, new_token
-from websession.errors import SessionDataError
 from websession.types import Changes, Clock, Record, SessionKey
 
 S = TypeVar("S", bound=Session)
 
-__all__ = ["Op", "Outcome", "SessionEngine", "session_cookie", "too_large"]
+__all__ = ["Op", "Outcome", "SessionEngine", "session_cookie"]
 
-
-class Op(enum.Enum):
-    """The one store operation a finished request needs."""
-
-    NOTHING = "nothing"
-    CREATE = "create"
-    UPDATE = "update"
-    TOUCH = "touch"
-    DELETE = "delete"
-    REPLACE = "replace"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What to do with the store, and the cookie to send once it succeeded.
-
-    ``key`` is the record to create, update, touch or delete; for REPLACE it is the new
-    key and ``old_key`` the one to delete. ``gone_cookie`` is sent instead of ``cookie``
-    when UPDATE or TOUCH find the record gone (logged out elsewhere): nothing is
-    resurrected and the browser drops the dead cookie.
-    """
-
-    op: Op
-    cookie: SetCookie | None = None
-    key: SessionKey | None = None
-    record: Record | None = None
-    changes: Changes | None = None
-    old_key: SessionKey | None = None
-    gone_cookie: SetCookie | None = None
-
-    @property
-    def sets_cookie(self) -> bool:
-        """True if a Set-Cookie header will be sent."""
-        return self.cookie is not None
-
-
-_NOTHING = Outcome(Op.NOTHING)
+_NOTHING = Nothing()
 
 
 def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> SetCookie:
@@ -102,39 +64,25 @@ def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> Se
     )
 
 
-def too_large(message: str, *, key: str | None = None) -> SessionDataError:
-    """A SessionDataError for a session over its size limit, answered with 413: data
-    that grew past the limit is a request to refuse, not a server fault."""
-    error = SessionDataError(message, key=key)
-    error.status = 413
-    return error
+def cookie_max_age(config: SessionConfig, expires_at: float, now: float) -> int | None:
+    """The Max-Age of a session cookie whose idle deadline is ``expires_at`` (None for
+    a browser-session cookie)."""
+    return max(1, math.ceil(expires_at - now)) if config.permanent else None
 
 
 class SessionEngine:
     """Session policy for one configuration: verify, open, finish. No I/O."""
 
-    __slots__ = (
-        "_absolute",
-        "_clock",
-        "_delete_cookie",
-        "_idle",
-        "_refresh_after",
-        "_signer",
-        "config",
-    )
+    __slots__ = ("_clock", "_delete_cookie", "_forget", "_signer", "config", "lifecycle")
 
     def __init__(self, config: SessionConfig, clock: Clock = time.time) -> None:
         self.config = config
+        self.lifecycle = Lifecycle(config)
+        """The deadline, refresh, liveness and size rules."""
         self._clock = clock
         self._signer = Signer(config.verifying_secrets)
-        self._idle = config.idle_timeout.total_seconds()
-        self._absolute = config.absolute_timeout.total_seconds()
-        self._refresh_after = self._idle * config.refresh_threshold
         self._delete_cookie = session_cookie(config, "", 0)  # frozen: one for every request
-
-    def now(self) -> float:
-        """The engine's clock."""
-        return self._clock()
+        self._forget = Nothing(self._delete_cookie)
 
     # -- request start ---------------------------------------------------------------
 
@@ -163,17 +111,10 @@ class SessionEngine:
         record: Record | None,
         session_class: type[Session] = Session,
     ) -> Session:
-        """Return the session for this request: the stored one if it is still valid,
-        else a fresh anonymous one. An expired record is ignored (never served).
+        """Return the session for this request: the stored one if it is live, else a
+        fresh anonymous one (an expired or revoked record is never served).
         ``session_class`` is a ``Session`` subclass an integration needs (Flask's)."""
-        if verified is None or record is None:
-            return session_class()
-        now = self._clock()
-        if (
-            now >= record.expires_at
-            or now >= record.absolute_expires_at
-            or REVOKED_KEY in record.data
-        ):
+        if verified is None or not self.lifecycle.is_live(record, self._clock()):
             return session_class()
         return session_class(
             record,
@@ -188,139 +129,87 @@ class SessionEngine:
     def finish(self, session: Session) -> Outcome:
         """Return the one store operation and the cookie this request needs.
 
-        Raises SessionDataError (nothing written) if the data is not JSON or too large.
+        Raises SessionDataError (nothing written) if the data is not JSON, and its
+        subclass SessionTooLarge (413) if it is over ``max_size``.
         """
-        record = session.record
-        if session.destroyed:
-            return self._after_destroy(session)
-        if record is None:
-            if not session.data_view() and session.user_id is None:
-                return _NOTHING
-            return self._create(session)
-        key = session.key
-        assert key is not None  # noqa: S101 - a stored session always has its key
-        if session.regenerating:
-            return self._replace(session, record, key)
         now = self._clock()
+        step = self.lifecycle.step(session, now)
+        if step is Step.NOTHING:
+            return _NOTHING
+        if step is Step.CREATE:
+            return self._create(session, now)
+        if step is Step.FORGET:
+            return self._forget
+        record, key = session.record, session.key
+        assert record is not None  # noqa: S101 - the steps left are those of stored sessions
+        if key is None:  # destroyed and detached from its record (auth's logout keeps it)
+            return self._create(session, now) if step is Step.RENEW else self._forget
+        match step:
+            case Step.UPDATE:
+                return self._update(session, record, key, now)
+            case Step.TOUCH:
+                expires = self.lifecycle.extended(record, now)
+                cookie = self._cookie_for(self._signed(session), expires, now)
+                return Touch(key, now, expires, cookie, self._delete_cookie)
+            case Step.REISSUE:
+                return Nothing(self._cookie_for(self._signed(session), record.expires_at, now))
+            case Step.REGENERATE:
+                return self._replace(session, key, self.lifecycle.carried(record, now))
+            case Step.RENEW:
+                return self._replace(session, key, self.lifecycle.new(now))
+            case Step.DELETE:
+                return Delete(key, self._delete_cookie)
+
+    def _update(self, session: Session, record: Record, key: SessionKey, now: float) -> Update:
         changed, removed, user_changed = session.pending_changes()
-        if changed or removed or user_changed:
-            self._check_size(session)
-            expires = min(now + self._idle, record.absolute_expires_at)
-            changes = Changes(
-                last_seen=now,
-                expires_at=expires,
-                set=changed,
-                remove=removed,
-                set_user=user_changed,
-                user_id=session.user_id,
-            )
-            return Outcome(
-                Op.UPDATE,
-                cookie=self._cookie_for(self._signed(session), expires, now),
-                key=key,
-                changes=changes,
-                gone_cookie=self.delete_cookie(),
-            )
-        expires = min(now + self._idle, record.absolute_expires_at)
-        if now - (record.expires_at - self._idle) >= self._refresh_after and (
-            expires > record.expires_at
-        ):
-            return Outcome(
-                Op.TOUCH,
-                cookie=self._cookie_for(self._signed(session), expires, now),
-                key=key,
-                changes=Changes(last_seen=now, expires_at=expires),
-                gone_cookie=self.delete_cookie(),
-            )
-        if session.stale_signature:
-            return Outcome(
-                Op.NOTHING,
-                cookie=self._cookie_for(self._signed(session), record.expires_at, now),
-            )
-        return _NOTHING
-
-    def _after_destroy(self, session: Session) -> Outcome:
-        old_key = session.key
-        if session.data_view() or session.user_id is not None:
-            if old_key is None:
-                return self._create(session)
-            return self._replace(session, None, old_key)
-        if old_key is None:
-            return Outcome(Op.NOTHING, cookie=self.delete_cookie())
-        return Outcome(Op.DELETE, cookie=self.delete_cookie(), key=old_key)
-
-    def _new_record(self, session: Session, base: Record | None) -> tuple[str, Record]:
-        self._check_size(session)
-        now = self._clock()
-        if base is None:
-            created, absolute = now, now + self._absolute
-        else:
-            created, absolute = base.created_at, base.absolute_expires_at
-        data = dict(session.data_view())  # regenerate() already dropped the CSRF secret
-        record = Record(
-            data=data,
-            created_at=created,
+        self.lifecycle.check_size(session.data_view())
+        expires = self.lifecycle.extended(record, now)
+        changes = Changes(
             last_seen=now,
-            expires_at=min(now + self._idle, absolute),
-            absolute_expires_at=absolute,
+            expires_at=expires,
+            set=changed,
+            remove=removed,
+            set_user=user_changed,
             user_id=session.user_id,
         )
-        return new_token(), record
+        cookie = self._cookie_for(self._signed(session), expires, now)
+        return Update(key, changes, cookie, self._delete_cookie)
 
-    def _create(self, session: Session) -> Outcome:
-        token, record = self._new_record(session, None)
-        key = hash_token(token)
-        session.token, session.key = token, key
-        session.signed = self._signer.sign(token)
-        return Outcome(
-            Op.CREATE,
-            cookie=self._cookie_for(session.signed, record.expires_at, record.last_seen),
-            key=key,
-            record=record,
-        )
-
-    def _replace(self, session: Session, base: Record | None, old_key: SessionKey) -> Outcome:
-        token, record = self._new_record(session, base)
-        key = hash_token(token)
-        session.token, session.key = token, key
-        session.signed = self._signer.sign(token)
-        return Outcome(
-            Op.REPLACE,
-            cookie=self._cookie_for(session.signed, record.expires_at, record.last_seen),
-            key=key,
-            record=record,
-            old_key=old_key,
-        )
-
-    def _check_size(self, session: Session) -> None:
+    def _new_token(self, session: Session, deadlines: Deadlines) -> tuple[SessionKey, Record]:
+        """Check the size, mint a token for ``session`` and build its record (data
+        copied: regenerate() already dropped the CSRF secret)."""
         data = session.data_view()
-        try:
-            size = len(dumps(data))
-        except TypeError:  # a value was mutated into something that is not JSON
-            for name, value in data.items():
-                check_value(name, value)
-            raise SessionDataError("session data is not JSON") from None
-        if size > self.config.max_size:
-            largest = max(data, key=lambda name: len(dumps(data[name])))
-            raise too_large(
-                f"session data is {size} bytes, over max_size={self.config.max_size}; "
-                f"the largest value is under key {largest!r}",
-                key=largest,
-            )
+        self.lifecycle.check_size(data)
+        token = new_token()
+        key = hash_token(token)
+        session.token, session.key = token, key
+        session.signed = self._signer.sign(token)
+        return key, deadlines.record(dict(data), session.user_id)
+
+    def _create(self, session: Session, now: float) -> Create:
+        key, record = self._new_token(session, self.lifecycle.new(now))
+        return Create(key, record, self._cookie_for(session.signed, record.expires_at, now))
+
+    def _replace(self, session: Session, old_key: SessionKey, deadlines: Deadlines) -> Replace:
+        key, record = self._new_token(session, deadlines)
+        now = deadlines.last_seen
+        cookie = self._cookie_for(session.signed, record.expires_at, now)
+        return Replace(old_key, key, record, cookie, self._delete_cookie)
 
     # -- cookies -----------------------------------------------------------------------
 
-    def _cookie_for(self, signed: str, expires_at: float, now: float) -> SetCookie:
-        config = self.config
-        max_age = max(1, math.ceil(expires_at - now)) if config.permanent else None
-        return session_cookie(config, signed, max_age)
+    def _cookie_for(self, signed: str | None, expires_at: float, now: float) -> SetCookie:
+        assert signed is not None  # noqa: S101 - set by _new_token or _signed
+        return session_cookie(self.config, signed, cookie_max_age(self.config, expires_at, now))
 
     def _signed(self, session: Session) -> str:
         """The session's cookie value: as the browser sent it, unless an older secret
         signed it (then re-signed with the current one)."""
         if session.signed is not None:
             return session.signed
-        return self._signer.sign(session.token)  # type: ignore[arg-type]
+        token = session.token
+        assert token is not None  # noqa: S101 - a stored session has its token
+        return self._signer.sign(token)
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""

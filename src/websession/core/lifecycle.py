@@ -12,20 +12,28 @@ engine, the encrypted-cookie engine, the auth layer and the rate limiter::
 
 A record is *live* at ``now`` when ``now`` is before both deadlines and it carries no
 revocation marker. Nothing that is not live is ever served, whatever a store holds.
+
+``Lifecycle.step`` names what a finished request needs (create, update, touch,
+regenerate, delete …) for any backend; the server engine maps a step onto a store
+operation, the encrypted-cookie engine onto sealing a cookie, so both decide alike.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websession.config import SessionConfig
 from websession.core.jsondata import RESERVED_PREFIX, check_value, dumps
 from websession.errors import SessionDataError, SessionTooLarge
-from websession.types import Record
+from websession.types import JSONValue, Record
 
-__all__ = ["REVOKED_KEY", "Deadlines", "Lifecycle"]
+if TYPE_CHECKING:
+    from websession.core.session import Session
+
+__all__ = ["REVOKED_KEY", "Deadlines", "Lifecycle", "Step"]
 
 REVOKED_KEY = RESERVED_PREFIX + "revoked"
 """Set (to the revocation time) on a session that was logged out but is kept until its
@@ -40,6 +48,42 @@ class Deadlines:
     last_seen: float
     expires_at: float
     absolute_expires_at: float
+
+    def record(self, data: dict[str, JSONValue], user_id: str | None) -> Record:
+        """A record with these deadlines."""
+        return Record(
+            data,
+            self.created_at,
+            self.last_seen,
+            self.expires_at,
+            self.absolute_expires_at,
+            user_id,
+        )
+
+
+class Step(enum.Enum):
+    """What a finished request needs, whichever backend keeps the session: every
+    engine maps these onto its own operations, so both decide alike."""
+
+    NOTHING = "nothing"
+    """Untouched, or new and empty (anonymous visitors cost nothing)."""
+    CREATE = "create"
+    """A new session with data or a user."""
+    UPDATE = "update"
+    """A stored session whose data or user changed: new idle deadline."""
+    TOUCH = "touch"
+    """A stored, untouched session whose refresh is due: new idle deadline only."""
+    REISSUE = "reissue"
+    """A stored, untouched session whose cookie an older secret signed: same deadlines,
+    the cookie re-issued under the current secret."""
+    REGENERATE = "regenerate"
+    """A new token for a stored session; data, creation and absolute deadline kept."""
+    RENEW = "renew"
+    """A stored session destroyed, with data set afterwards: a new session replaces it."""
+    DELETE = "delete"
+    """A stored session destroyed."""
+    FORGET = "forget"
+    """Destroyed before it was ever stored: only the cookie is dropped."""
 
 
 class Lifecycle:
@@ -86,6 +130,28 @@ class Lifecycle:
             return expires
         return None
 
+    def step(self, session: Session, now: float) -> Step:
+        """The step a request that ends at ``now`` needs for ``session`` (refresh only
+        when ``refresh_due`` says so)."""
+        record = session.record
+        if session.destroyed:
+            if session.data_view() or session.user_id is not None:
+                return Step.CREATE if record is None else Step.RENEW
+            return Step.FORGET if record is None else Step.DELETE
+        if record is None:
+            if session.data_view() or session.user_id is not None:
+                return Step.CREATE
+            return Step.NOTHING
+        if session.regenerating:
+            return Step.REGENERATE
+        if session.modified:
+            return Step.UPDATE
+        if self.refresh_due(record, now) is not None:
+            return Step.TOUCH
+        if session.stale_signature:
+            return Step.REISSUE
+        return Step.NOTHING
+
     # -- liveness ------------------------------------------------------------------------
 
     @staticmethod
@@ -98,7 +164,8 @@ class Lifecycle:
         """True if the record carries the revocation marker."""
         return REVOKED_KEY in record.data
 
-    def is_live(self, record: Record | None, now: float) -> bool:
+    @staticmethod
+    def is_live(record: Record | None, now: float) -> bool:
         """True if ``record`` may be served at ``now``: present, within both deadlines,
         not revoked."""
         return (

@@ -46,6 +46,7 @@ class Session(MutableMapping[str, Any]):
         "_user_id",
         "accessed",
         "key",
+        "origin",
         "signed",
         "stale_signature",
         "token",
@@ -59,6 +60,7 @@ class Session(MutableMapping[str, Any]):
         key: SessionKey | None = None,
         stale_signature: bool = False,
         signed: str | None = None,
+        origin: object = None,
     ) -> None:
         self._record = record
         self._data: dict[str, Any] = record.data if record is not None else {}
@@ -68,6 +70,9 @@ class Session(MutableMapping[str, Any]):
         self.key = key
         """The store key (hash of the token) when the session exists in the store."""
         self.stale_signature = stale_signature
+        self.origin = origin
+        """What the backend opened the session from, beyond the token (the encrypted
+        cookie's payload); opaque to applications."""
         self.signed = signed
         """The cookie value as the browser sent it, when still signed by the current secret."""
         self.accessed = False
@@ -227,17 +232,23 @@ class Session(MutableMapping[str, Any]):
     @property
     def created_at(self) -> datetime | None:
         """When the stored session was created (None while new)."""
-        return None if self.is_new else _dt(self._record.created_at)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.created_at)
 
     @property
     def last_seen(self) -> datetime | None:
         """When the stored session was last written or refreshed (None while new)."""
-        return None if self.is_new else _dt(self._record.last_seen)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.last_seen)
 
     @property
     def expires_at(self) -> datetime | None:
         """The stored idle deadline (None while new)."""
-        return None if self.is_new else _dt(self._record.expires_at)  # type: ignore[union-attr]
+        record = self._stored()
+        return None if record is None else _dt(record.expires_at)
+
+    def _stored(self) -> Record | None:
+        return None if self._destroyed else self._record
 
     @property
     def regenerating(self) -> bool:

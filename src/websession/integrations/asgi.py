@@ -1,36 +1,24 @@
 """Pure ASGI session middleware: ``request.session`` for Starlette, FastAPI, any ASGI app.
 
-Per request: no store I/O without a validly signed cookie; one read (before the app
-runs, so ``scope["session"]`` is a plain synchronous mapping) when there is one; and
-one write, done when the app starts its response, only if the engine asks for one.
-A store failure answers 503 and is logged without the token; the app's own response
-is then dropped.
+The backend opens the session before the app runs (so ``scope["session"]`` is a plain
+synchronous mapping) and saves it when the app starts its response; with a store that
+is no I/O without a validly signed cookie, one read with one, one write if needed. A
+failure answers with the error's status (``integrations.failures``) instead of the app.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-import orjson
-
-from websession.backends.cookie import (
-    CookieBackend,
-    CookieState,
-    open_cookie_backend,
-    resolve_config,
-)
+from websession.backends import AsyncSessionBackend, open_async_backend
 from websession.config import SessionConfig
-from websession.core.cookies import SetCookie
-from websession.core.engine import Op, SessionEngine
 from websession.core.session import Session
 from websession.errors import SessionDataError, StoreError, WebsessionError
-from websession.integrations.saving import save_async
-from websession.stores import open_async_store
+from websession.integrations.failures import error_response, log_failure
 from websession.stores.base import AsyncStore
-from websession.types import Clock, Record
+from websession.types import Clock
 
 __all__ = ["ASGIApp", "SessionMiddleware", "get_session"]
 
@@ -40,67 +28,33 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-logger = logging.getLogger("websession")
-
 DEFAULT_STORE = "sqlite:///sessions.db"
 
 
 class SessionMiddleware:
-    """Server-side sessions for an ASGI app; fills ``scope["session"]``.
+    """Sessions for an ASGI app; fills ``scope["session"]``.
 
-    ``store`` is a store URL (see ``websession.stores``), an ``AsyncStore``, or for
-    client-side sessions ``"cookie://"`` or a ``CookieBackend`` (which then carries the
-    config; see ``websession.backends.cookie``). ``config`` defaults to
-    ``SessionConfig.from_env(os.environ)``. Paths starting with one of
-    ``exclude_paths`` (static files, health checks) get no session and no I/O.
+    ``store`` is a store URL (see ``websession.stores``; ``"cookie://"`` for encrypted
+    cookie sessions), an ``AsyncStore``, or a backend such as ``CookieBackend`` (which
+    then carries the config). ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
+    Paths starting with one of ``exclude_paths`` (static files, health checks) get no
+    session and no I/O.
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        store: str | AsyncStore | CookieBackend = DEFAULT_STORE,
+        store: str | AsyncStore | AsyncSessionBackend = DEFAULT_STORE,
         config: SessionConfig | None = None,
         *,
         exclude_paths: Sequence[str] = (),
         clock: Clock = time.time,
     ) -> None:
         self.app = app
-        self.config = resolve_config(store, config)
-        self.engine = SessionEngine(self.config, clock)
-        self.cookie_backend: CookieBackend | None = None
-        if isinstance(store, str) and store.lower().startswith("cookie:"):
-            store = open_cookie_backend(store, self.config, clock=clock)
-        self.store: AsyncStore | None
-        if isinstance(store, CookieBackend):
-            self.cookie_backend = store
-            self.store = store.revocations
-        else:
-            self.store = open_async_store(store) if isinstance(store, str) else store
+        self.backend = open_async_backend(store, config, clock=clock)
+        """Where sessions are kept (``websession.backends``)."""
+        self.config = self.backend.config
         self.exclude_paths = tuple(exclude_paths)
-
-    async def _open(self, scope: Scope) -> tuple[Session, CookieState | None]:
-        """Load this request's session (store I/O only as the docstring says), with the
-        cookie backend's state when that backend is in use."""
-        headers = _cookie_headers(scope["headers"])
-        backend = self.cookie_backend
-        if backend is not None:
-            state = await backend.load(headers)
-            return state.session, state
-        verified = self.engine.verify(headers) if headers else None
-        record: Record | None = None
-        if verified is not None:
-            record = await self.store.load(verified.key)  # type: ignore[union-attr]
-        return self.engine.open(verified, record), None
-
-    async def _save(self, session: Session, state: CookieState | None) -> SetCookie | None:
-        """The request's one write, if the engine (or the cookie backend) asks for one;
-        return the cookie to send."""
-        if state is not None:
-            return await self.cookie_backend.save(state)  # type: ignore[union-attr]
-        outcome = self.engine.finish(session)
-        if outcome.op is Op.NOTHING:  # no store call
-            return outcome.cookie
-        return await save_async(self.store, outcome)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -109,10 +63,11 @@ class SessionMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
         try:
-            session, state = await self._open(scope)
+            session = await self.backend.open(cookies)
         except StoreError as exc:
-            _log_failure("load", exc)
+            log_failure("load", exc)
             if kind == "http":
                 await _send_error(send, scope, exc)
             else:
@@ -131,9 +86,9 @@ class SessionMiddleware:
                 return
             if message["type"] == "http.response.start":
                 try:
-                    cookie = await self._save(session, state)
+                    cookie = await self.backend.save(session)
                 except (StoreError, SessionDataError) as exc:
-                    _log_failure("save", exc)
+                    log_failure("save", exc)
                     replaced = True
                     await _send_error(send, scope, exc)
                     return
@@ -142,10 +97,10 @@ class SessionMiddleware:
                     return
                 headers = list(message.get("headers", ()))
                 if cookie is not None:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
                     headers.append((b"set-cookie", cookie.render().encode("latin-1")))
-                    _set_header(headers, b"cache-control", b"no-store")
-                if cookie is not None or session.accessed:
-                    _add_vary_cookie(headers)
+                    headers.append((b"cache-control", b"no-store"))
+                _add_vary_cookie(headers)
                 message["headers"] = headers
             await send(message)
 
@@ -167,15 +122,6 @@ def get_session(request_or_scope: Any) -> Session:
     return session
 
 
-def _cookie_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[str]:
-    return [value.decode("latin-1") for name, value in raw if name == b"cookie"]
-
-
-def _set_header(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
-    headers[:] = [(n, v) for n, v in headers if n.lower() != name]
-    headers.append((name, value))
-
-
 def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
     for index, (name, value) in enumerate(headers):
         if name.lower() == b"vary":
@@ -185,34 +131,9 @@ def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
     headers.append((b"vary", b"Cookie"))
 
 
-def _log_failure(step: str, exc: WebsessionError) -> None:
-    cause = exc.__cause__
-    reason = f"{type(cause).__name__}: {cause}" if cause is not None else ""
-    logger.error("websession %s failed: %s %s", step, exc, reason)
-
-
 async def _send_error(send: Send, scope: Scope, exc: WebsessionError) -> None:
-    status = exc.status
-    if status >= 500 and isinstance(exc, StoreError):
-        message = "The session store is unavailable. Please try again shortly."
-    else:
-        message = "The session could not be saved."
-    accept = b""
-    for name, value in scope.get("headers", ()):
-        if name == b"accept":
-            accept = value
-    if b"json" in accept:
-        body = orjson.dumps({"error": {"code": exc.code, "message": message}})
-        content_type = b"application/json"
-    else:
-        body = message.encode()
-        content_type = b"text/plain; charset=utf-8"
-    headers = [
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    if isinstance(exc, StoreError):
-        headers.append((b"retry-after", b"1"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    accept = [v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"accept"]
+    error = error_response(exc, accept[-1] if accept else "")
+    headers = [(n.encode(), v.encode("latin-1")) for n, v in error.headers]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": error.body})

@@ -1,13 +1,14 @@
-"""Flask integration: ``flask.session`` backed by a websession store, no event loop.
+"""Flask integration: ``flask.session`` backed by a websession backend, no event loop.
 
     from websession.integrations.flask import init_app
     init_app(app, store="sqlite:///sessions.db", config=SessionConfig.production(secret=...))
 
 ``flask.session`` stays a plain mapping (``flask.flash`` works and shares its
 ``_flashes`` format with the ASGI side); ``get_session()`` returns it typed, with
-``regenerate()``, ``destroy()`` and ``user_id``. The sync store is called directly. A
-store failure answers 503; records are the same as the ASGI middleware's, so a Flask
-app and an ASGI app with the same config and store share sessions.
+``regenerate()``, ``destroy()`` and ``user_id``. The backend's sync driver is called
+directly. A failure answers with the error's status (503 for the store, 413 for a
+session too large); records and cookies are the ASGI middleware's, so a Flask app and
+an ASGI app with the same config and store share sessions.
 
 Client-side sessions: ``init_app(app, store="cookie://", config=...)`` (or
 ``"cookie://?revocations=<store URL>"``, or a ``SyncCookieBackend``) keeps the session
@@ -24,18 +25,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import orjson
-from flask import Flask, abort, g, request
+from flask import Flask, g, request
 from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
-from websession.backends.cookie import (
-    CookieBackend,
-    CookieState,
-    SyncCookieBackend,
-    open_sync_cookie_backend,
-    resolve_config,
-)
+from websession.backends import SessionBackend, open_backend
+from websession.backends.cookie import SyncCookieBackend
 from websession.config import SessionConfig
 from websession.core.csrf import (
     SAFE_METHODS,
@@ -46,13 +42,11 @@ from websession.core.csrf import (
     parse_host,
     session_token,
 )
-from websession.core.engine import SessionEngine
 from websession.core.session import Session
-from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
-from websession.integrations.saving import save
-from websession.stores import open_store
+from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.integrations.failures import error_response, log_failure
 from websession.stores.base import Store
-from websession.types import Clock, Record
+from websession.types import Clock
 
 __all__ = [
     "FlaskSession",
@@ -64,17 +58,14 @@ __all__ = [
     "init_csrf",
 ]
 
-logger = logging.getLogger("websession")
-
 _FAILED = "_websession_failure"
-_COOKIE_STATE = "_websession_cookie_state"
 
 
 class FlaskSession(Session, SessionMixin):
     """A websession ``Session`` that Flask accepts as ``flask.session``."""
 
     @property
-    def new(self) -> bool:  # type: ignore[override]
+    def new(self) -> bool:  # type: ignore[override]  # Flask declares a plain bool attribute
         """True until the session exists in the store."""
         return self.is_new
 
@@ -88,76 +79,57 @@ class FlaskSession(Session, SessionMixin):
         """Ignored: ``SessionConfig.permanent`` decides, for every session alike."""
 
 
-class WebsessionInterface(SessionInterface):
-    """Flask ``SessionInterface`` over a sync websession store or the cookie backend.
+class _Failed(FlaskSession):
+    """The empty session of a request whose load failed: never saved."""
 
-    ``store`` is a store URL, a sync ``Store``, or for client-side sessions
-    ``"cookie://"`` or a ``SyncCookieBackend`` (which then carries the config).
-    ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
+
+class WebsessionInterface(SessionInterface):
+    """Flask ``SessionInterface`` over a websession backend.
+
+    ``store`` is a store URL (``"cookie://"`` for encrypted cookie sessions), a sync
+    ``Store``, or a sync backend such as ``SyncCookieBackend`` (which then carries the
+    config). ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
     """
 
     def __init__(
         self,
-        store: str | Store | SyncCookieBackend,
+        store: str | Store | SessionBackend,
         config: SessionConfig | None = None,
         *,
         exclude_paths: tuple[str, ...] = (),
         clock: Clock = time.time,
     ) -> None:
-        if isinstance(store, CookieBackend):
-            raise ConfigError(
-                "CookieBackend is the async driver: give Flask a SyncCookieBackend "
-                "(same arguments) or store='cookie://'"
-            )
-        self.config = resolve_config(store, config)
-        self.engine = SessionEngine(self.config, clock)
-        self.cookie_backend: SyncCookieBackend | None = None
-        if isinstance(store, str) and store.lower().startswith("cookie:"):
-            store = open_sync_cookie_backend(store, self.config, clock=clock)
-        self.store: Store | None
-        if isinstance(store, SyncCookieBackend):
-            self.cookie_backend = store
-            self.store = store.revocations
-        else:
-            self.store = open_store(store) if isinstance(store, str) else store
+        self.backend = open_backend(store, config, clock=clock)
+        """Where sessions are kept (``websession.backends``)."""
+        self.config = self.backend.config
         self.exclude_paths = exclude_paths
 
+    @property
+    def cookie_backend(self) -> SyncCookieBackend | None:
+        """The backend if it is the encrypted-cookie one (for ``revoke_user``)."""
+        return self.backend if isinstance(self.backend, SyncCookieBackend) else None
+
     def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
-        """Verify the cookie (no I/O if it is absent or forged), then one store read."""
+        """Open the request's session (no I/O without a valid cookie, one read with one)."""
         if self.exclude_paths and request.path.startswith(self.exclude_paths):
             return None
         cookie = request.environ.get("HTTP_COOKIE")
-        headers = [cookie] if cookie else []
-        backend = self.cookie_backend
         try:
-            if backend is not None:  # one revocation read, only for a user-bound cookie
-                state = backend.load(headers, FlaskSession)
-                setattr(g, _COOKIE_STATE, state)
-                return cast(FlaskSession, state.session)
-            verified = self.engine.verify(headers)
-            record: Record | None = None
-            if verified is not None:
-                record = self.store.load(verified.key)  # type: ignore[union-attr]
+            session = self.backend.open([cookie] if cookie else [], FlaskSession)
         except StoreError as exc:
-            _log("load", exc)
+            log_failure("load", exc)
             setattr(g, _FAILED, exc)  # refuse_if_the_store_failed answers 503
-            return FlaskSession()
-        return self.engine.open(verified, record, FlaskSession)
+            return _Failed()
+        return cast(FlaskSession, session)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """One store write if the engine asks for one; 503 on a store failure."""
-        if not isinstance(session, FlaskSession) or g.get(_FAILED) is not None:
+        """One store write if the backend needs one; the error's status on a failure."""
+        if not isinstance(session, FlaskSession) or isinstance(session, _Failed):
             return
         try:
-            if self.cookie_backend is not None:
-                state: CookieState | None = g.get(_COOKIE_STATE)
-                if state is None or state.session is not session:
-                    return
-                cookie = self.cookie_backend.save(state)
-            else:
-                cookie = save(self.store, self.engine.finish(session))  # type: ignore[arg-type]
+            cookie = self.backend.save(session)
         except (StoreError, SessionDataError) as exc:
-            _log("save", exc)
+            log_failure("save", exc)
             _replace_with_error(response, exc)
             return
         if cookie is not None:
@@ -167,28 +139,23 @@ class WebsessionInterface(SessionInterface):
             response.vary.add("Cookie")
 
 
-def _log(step: str, exc: WebsessionError) -> None:
-    cause = exc.__cause__
-    reason = f"{type(cause).__name__}: {cause}" if cause is not None else ""
-    logger.error("websession %s failed: %s %s", step, exc, reason)
+def _error(exc: WebsessionError) -> Response:
+    error = error_response(exc, request.headers.get("Accept") or "")
+    return Response(error.body, status=error.status, headers=list(error.headers))
 
 
 def _replace_with_error(response: Response, exc: WebsessionError) -> None:
-    if isinstance(exc, StoreError):
-        message = "The session store is unavailable. Please try again shortly."
-        response.headers["Retry-After"] = "1"
-    else:
-        message = "The session could not be saved."
-    response.status_code = exc.status
-    response.set_data(message)
-    response.mimetype = "text/plain"
+    error = error_response(exc, request.headers.get("Accept") or "")
+    response.status_code = error.status
+    response.set_data(error.body)
     response.headers.remove("Set-Cookie")
-    response.headers["Cache-Control"] = "no-store"
+    for name, value in error.headers:
+        response.headers[name] = value
 
 
 def init_app(
     app: Flask,
-    store: str | Store | SyncCookieBackend = "sqlite:///sessions.db",
+    store: str | Store | SessionBackend = "sqlite:///sessions.db",
     config: SessionConfig | None = None,
     *,
     exclude_paths: tuple[str, ...] = (),
@@ -203,9 +170,9 @@ def init_app(
     interface = WebsessionInterface(store, config, exclude_paths=exclude_paths, clock=clock)
     app.session_interface = interface
 
-    def refuse_if_the_store_failed() -> None:
-        if g.get(_FAILED) is not None:
-            abort(503, description="The session store is unavailable. Please try again shortly.")
+    def refuse_if_the_store_failed() -> Response | None:
+        failure: WebsessionError | None = g.get(_FAILED)
+        return None if failure is None else _error(failure)
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_if_the_store_failed)
     return interface
@@ -213,7 +180,7 @@ def init_app(
 
 def get_session() -> FlaskSession:
     """Return ``flask.session`` as a websession ``FlaskSession``."""
-    session: Any = flask_session._get_current_object()  # type: ignore[attr-defined]
+    session: Any = flask_session._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
     if not isinstance(session, FlaskSession):
         raise RuntimeError("flask.session is not a websession session: call init_app(app)")
     return session
@@ -271,7 +238,7 @@ def init_csrf(
             token = request.headers.get(header_name)
             if token is None and is_form(request.content_type):
                 token = request.form.get(field_name)
-            current: Any = flask_session._get_current_object()  # type: ignore[attr-defined]
+            current: Any = flask_session._get_current_object()  # type: ignore[attr-defined]  # LocalProxy
             session = current if isinstance(current, FlaskSession) else None
             decision = policy.check_token(session, token)
         if decision.allowed:

@@ -1,0 +1,2 @@
+# Generated from ../_async/__init__.py by scripts/generate_sync.py: do not edit.
+"""The backend drivers; ``_sync`` is generated from ``_async`` (scripts/generate_sync.py)."""

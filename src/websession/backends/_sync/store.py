@@ -1,0 +1,73 @@
+# Generated from ../_async/store.py by scripts/generate_sync.py: do not edit.
+"""Store-backed sessions: the engine decides, the store keeps (the default backend)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from websession.config import SessionConfig
+from websession.core.cookies import SetCookie
+from websession.core.engine import SessionEngine
+from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
+from websession.core.session import Session
+from websession.stores.base import Store
+from websession.types import Clock
+
+__all__ = ["StoreBackend", "save"]
+
+
+class StoreBackend:
+    """Sessions in ``store``, keyed by the hash of the signed cookie's token: no store
+    I/O without a validly signed cookie, one read with one, one write when needed."""
+
+    def __init__(self, store: Store, config: SessionConfig, *, clock: Clock = time.time) -> None:
+        self.store = store
+        """Where the records live."""
+        self.config = config
+        self.engine = SessionEngine(config, clock)
+        """The sans-IO policy."""
+
+    def open(
+        self, cookie_headers: Sequence[str], session_class: type[Session] = Session
+    ) -> Session:
+        """Verify the cookie (no I/O if it is absent or forged), then one store read."""
+        engine = self.engine
+        verified = engine.verify(cookie_headers) if cookie_headers else None
+        if verified is None:
+            return session_class()
+        record = self.store.load(verified.key)
+        return engine.open(verified, record, session_class)
+
+    def save(self, session: Session) -> SetCookie | None:
+        """The request's one write, if the engine asks for one; the cookie to send."""
+        outcome = self.engine.finish(session)
+        if type(outcome) is Nothing:  # no store call
+            return outcome.cookie
+        return save(self.store, outcome)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+
+def save(store: Store, outcome: Outcome) -> SetCookie | None:
+    """Carry out ``outcome`` on ``store``; return the cookie to send, if any (the
+    ``gone`` cookie when the record is no longer live: nothing is resurrected)."""
+    match outcome:
+        case Nothing():
+            pass
+        case Create():
+            store.create(outcome.key, outcome.record)
+        case Update():
+            if not store.update(outcome.key, outcome.changes):
+                return outcome.gone
+        case Touch():
+            if not store.touch(outcome.key, outcome.last_seen, outcome.expires_at):
+                return outcome.gone
+        case Replace():
+            if not store.replace(outcome.old_key, outcome.key, outcome.record):
+                return outcome.gone
+        case Delete():
+            store.delete(outcome.key)
+    return outcome.cookie

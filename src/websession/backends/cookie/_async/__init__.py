@@ -1,0 +1,1 @@
+"""The cookie backend's drivers; ``_sync`` is generated from ``_async``."""

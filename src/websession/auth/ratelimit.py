@@ -1,10 +1,11 @@
-"""Failed-login limits per account and per client address, kept in the session store.
+"""Failed-login limits per account and per client address: the rules (no I/O).
 
-The state lives in the configured session store, through the ordinary ``Store`` /
-``AsyncStore`` contract, so every worker (and every store kind: memory, file, SQLite,
-Redis, PostgreSQL) sees the same counts. One record per subject and window::
+The counts live in the configured session store, through the ordinary store contract
+(``websession.auth._async.limiter`` does the I/O), so every worker (and every store
+kind: memory, file, SQLite, Redis, PostgreSQL) sees the same counts. One record per
+subject and window, a non-session record of the ``ratelimit`` namespace::
 
-    key      SHA-256 of "websession:ratelimit:<scope>:<window>:<subject>"
+    key      record_key("ratelimit", "<scope>:<window>:<subject>")
              scope: "account" (the case-folded username) or "address" (the client IP;
              an IPv6 address counts as its /64 network); window: floor(now / window)
     data     one entry per failure, {"f<random>": <time>, ...}
@@ -26,7 +27,6 @@ is why the window is short.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 from websession.auth.config import AuthConfig
 from websession.auth.errors import TooManyAttempts
-from websession.auth.plan import Call, Plan
+from websession.core.lifecycle import Lifecycle
+from websession.stores.base import record_key
 from websession.types import Changes, Record, SessionKey
 
 __all__ = ["Limit", "RateLimiter", "address_subject"]
@@ -66,7 +67,8 @@ def address_subject(ip: str) -> str:
 
 
 class RateLimiter:
-    """Plans that check, count and clear failed logins (run by the auth service)."""
+    """The limits of one ``AuthConfig``: which records a login counts against, their
+    keys and deadlines, and when a record refuses a login."""
 
     def __init__(self, config: AuthConfig) -> None:
         self.config = config
@@ -84,67 +86,41 @@ class RateLimiter:
     def key(self, limit: Limit, now: float) -> SessionKey:
         """The store key of ``limit``'s record for the window containing ``now``."""
         index = math.floor(now / self.window)
-        raw = f"websession:ratelimit:{limit.scope}:{index}:{limit.subject}"
-        return SessionKey(hashlib.sha256(raw.encode()).hexdigest())
+        return record_key("ratelimit", f"{limit.scope}:{index}:{limit.subject}")
 
     def window_end(self, now: float) -> float:
         """When the window containing ``now`` ends."""
         return (math.floor(now / self.window) + 1) * self.window
 
-    def check(self, limits: list[Limit], now: float) -> Plan[None]:
-        """Raise TooManyAttempts if any of ``limits`` is used up in this window."""
-        records: list[Record | None] = yield [
-            Call("sessions", "load", (self.key(limit, now),)) for limit in limits
-        ]
-        for limit, record in zip(limits, records, strict=True):
-            if record is None or now >= record.expires_at:
-                continue
-            if len(record.data) >= limit.max_failures:
-                retry_after = math.ceil(record.expires_at - now)
-                logger.warning(
-                    "websession auth: refused a login, too many failures for this %s "
-                    "(retry after %ss)",
-                    limit.scope,
-                    retry_after,
-                )
-                raise TooManyAttempts(retry_after, scope=limit.scope)
+    def refuse(self, limit: Limit, record: Record | None, now: float) -> None:
+        """Raise TooManyAttempts if ``record`` (``limit``'s) has used the limit up."""
+        if record is None or not Lifecycle.within_deadlines(record, now):
+            return
+        if len(record.data) >= limit.max_failures:
+            retry_after = math.ceil(record.expires_at - now)
+            logger.warning(
+                "websession auth: refused a login, too many failures for this %s (retry after %ss)",
+                limit.scope,
+                retry_after,
+            )
+            raise TooManyAttempts(retry_after, scope=limit.scope)
 
-    def record_failure(self, limits: list[Limit], now: float) -> Plan[None]:
-        """Count one failure against each of ``limits``."""
+    @staticmethod
+    def entry() -> str:
+        """A fresh entry name: one per failure, so concurrent failures never collide."""
+        return "f" + secrets.token_hex(6)
+
+    def first_failure(self, entry: str, now: float) -> Record:
+        """A new window's record holding one failure."""
         end = self.window_end(now)
-        pending = [(self.key(limit, now), "f" + secrets.token_hex(6)) for limit in limits]
-        for _ in range(3):  # create; else patch; else (cleared meanwhile) create again
-            created: list[bool] = yield [
-                Call("sessions", "create", (key, _record({entry: now}, now, end)))
-                for key, entry in pending
-            ]
-            pending = [item for item, done in zip(pending, created, strict=True) if not done]
-            if not pending:
-                return
-            changes = [
-                Changes(last_seen=now, expires_at=end, set={entry: now}) for _, entry in pending
-            ]
-            updated: list[bool] = yield [
-                Call("sessions", "update", (key, change))
-                for (key, _), change in zip(pending, changes, strict=True)
-            ]
-            pending = [item for item, done in zip(pending, updated, strict=True) if not done]
-            if not pending:
-                return
+        return Record(
+            data={entry: now},
+            created_at=now,
+            last_seen=now,
+            expires_at=end,
+            absolute_expires_at=end,
+        )
 
-    def clear(self, limit: Limit, now: float) -> Plan[None]:
-        """Forget the failures of ``limit`` in this window (after a successful login)."""
-        yield Call("sessions", "delete", (self.key(limit, now),))
-
-    def failures(self, limit: Limit, now: float) -> Plan[int]:
-        """How many failures ``limit`` has in this window."""
-        record: Record | None = yield Call("sessions", "load", (self.key(limit, now),))
-        if record is None or now >= record.expires_at:
-            return 0
-        return len(record.data)
-
-
-def _record(data: dict[str, float], now: float, end: float) -> Record:
-    return Record(
-        data=dict(data), created_at=now, last_seen=now, expires_at=end, absolute_expires_at=end
-    )
+    def another_failure(self, entry: str, now: float) -> Changes:
+        """The patch that adds one failure to the window's record."""
+        return Changes(last_seen=now, expires_at=self.window_end(now), set={entry: now})

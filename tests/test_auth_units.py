@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from tests.test_cli import PlainStore
 from websession import SessionConfig
 from websession.auth import (
     AsyncAuth,
@@ -27,8 +27,8 @@ from websession.auth import (
     UserExists,
     error_json,
 )
-from websession.auth.passwords import PasswordHasher, check_password
 from websession.auth._compat import gather, gather_async
+from websession.auth.passwords import PasswordHasher, check_password
 from websession.auth.ratelimit import Limit, RateLimiter, address_subject
 from websession.auth.users import check_username, username_key
 from websession.errors import (
@@ -39,9 +39,7 @@ from websession.errors import (
     StoreUnavailable,
     WebsessionError,
 )
-from websession.stores.base import Store, is_session_key, record_key
-from websession.stores.memory import MemoryStore
-from websession.types import Changes, Record, SessionKey
+from websession.stores.base import Store, UserIndex, is_session_key, record_key
 
 FAST = AuthConfig.development()
 
@@ -313,37 +311,9 @@ def test_gather_is_the_results_of_calls_made_in_order() -> None:
     assert gather(1, 2, 3) == [1, 2, 3]
 
 
-class NoIndexStore:
-    """A store with the core operations only (no per-user index)."""
-
-    def __init__(self) -> None:
-        self.inner = MemoryStore()
-
-    def load(self, key: SessionKey) -> Record | None:
-        return self.inner.load(key)
-
-    def create(self, key: SessionKey, record: Record) -> bool:
-        return self.inner.create(key, record)
-
-    def update(self, key: SessionKey, changes: Changes) -> bool:
-        return self.inner.update(key, changes)
-
-    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
-        return self.inner.touch(key, last_seen, expires_at)
-
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
-        return self.inner.replace(old_key, key, record)
-
-    def delete(self, key: SessionKey) -> None:
-        self.inner.delete(key)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def test_a_session_store_without_a_user_index_is_refused_clearly() -> None:
-    store = NoIndexStore()
-    assert isinstance(store, Store)
+    store = cast(Store, PlainStore())  # the core operations, typed as the core protocol
+    assert not isinstance(store, UserIndex)
     with pytest.raises(ConfigError, match="per-user index"):
         Auth(store, "memory://", session_config=SessionConfig.development(), config=FAST)
 

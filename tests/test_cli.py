@@ -14,7 +14,7 @@ from websession.core.lifecycle import REVOKED_KEY
 from websession.stores import SQLiteStore
 from websession.stores.memory import MemoryStore
 from websession.testing import FakeClock, make_record, new_key
-from websession.types import Changes, Record, SessionKey
+from websession.types import SessionKey
 
 
 @pytest.fixture
@@ -77,31 +77,13 @@ def test_revoke_user_means_what_the_auth_layer_means(
 
 
 class PlainStore:
-    """A store with the core operations only: no index, no purge, no schema."""
+    """A store with the core operations only (a memory store's): no ability."""
 
     def __init__(self) -> None:
-        self.inner = MemoryStore()
-
-    def load(self, key: SessionKey) -> Record | None:
-        return self.inner.load(key)
-
-    def create(self, key: SessionKey, record: Record) -> bool:
-        return self.inner.create(key, record)
-
-    def update(self, key: SessionKey, changes: Changes) -> bool:
-        return self.inner.update(key, changes)
-
-    def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
-        return self.inner.touch(key, last_seen, expires_at)
-
-    def replace(self, old_key: SessionKey, key: SessionKey, record: Record) -> bool:
-        return self.inner.replace(old_key, key, record)
-
-    def delete(self, key: SessionKey) -> None:
-        self.inner.delete(key)
-
-    def close(self) -> None:
-        self.inner.close()
+        inner = MemoryStore()
+        self.load, self.create, self.update = inner.load, inner.create, inner.update
+        self.touch, self.replace = inner.touch, inner.replace
+        self.delete, self.close = inner.delete, inner.close
 
 
 @pytest.fixture

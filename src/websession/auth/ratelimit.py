@@ -11,15 +11,23 @@ subject and window, a non-session record of the ``ratelimit`` namespace::
     data     one entry per failure, {"f<random>": <time>, ...}
     deadline the end of the window (idle and absolute): the store drops it after that
 
-A failure adds an entry of its own with a patch (``update``), never a read-modify-write
-of a counter: the store contract keeps concurrent patches to different keys, so two
-workers failing at once both count. Windows are fixed and aligned to the clock: at
-most ``max_failures`` per window, so never more than twice that within any span of
-one window. A locked subject is refused before any password is hashed; the refusal
-carries ``retry_after``, the seconds left in the window.
+An attempt is counted *before* its password is verified: it adds an entry of its own
+with a patch (``update``), never a read-modify-write of a counter (the store contract
+keeps concurrent patches to different keys, so two workers counting at once both
+count), then reads the record back and goes on only if the entries, its own and those
+of attempts still in flight included, are within ``max_failures``; else it takes its
+entry back and is refused. So a burst of parallel guesses verifies at most
+``max_failures`` passwords per window, whatever the number of workers; the price is
+that a burst beyond the limit may be refused as a whole although fewer have failed.
+A failed attempt leaves its entry: that is the failure. A locked subject is refused
+before any write and before any password is hashed; the refusal carries
+``retry_after``, the seconds left in the window. Windows are fixed and aligned to the
+clock: at most ``max_failures`` per window, so never more than twice that within any
+span of one window.
 
-A successful login clears its account's record (not its address's: one valid account
-must not reset an attacker's budget for guessing others). A name that has no account
+A successful login clears its account's record and takes its own entry back from its
+address's (the address keeps its failures: one valid account must not reset an
+attacker's budget for guessing others). A name that has no account
 is limited the same way, so limits reveal nothing about which accounts exist; the
 price is that anyone can lock an account for one window by failing on purpose, which
 is why the window is short.
@@ -39,7 +47,7 @@ from websession.core.lifecycle import Lifecycle
 from websession.stores.base import record_key
 from websession.types import Changes, Record, SessionKey
 
-__all__ = ["Limit", "RateLimiter", "address_subject"]
+__all__ = ["Attempt", "Limit", "RateLimiter", "address_subject"]
 
 logger = logging.getLogger("websession.auth")
 
@@ -92,11 +100,12 @@ class RateLimiter:
         """When the window containing ``now`` ends."""
         return (math.floor(now / self.window) + 1) * self.window
 
-    def refuse(self, limit: Limit, record: Record | None, now: float) -> None:
-        """Raise TooManyAttempts if ``record`` (``limit``'s) has used the limit up."""
+    def refuse(self, limit: Limit, record: Record | None, now: float, *, pending: int = 0) -> None:
+        """Raise TooManyAttempts if ``record`` (``limit``'s) has used the limit up, not
+        counting ``pending`` entries of the attempt that asks."""
         if record is None or not Lifecycle.within_deadlines(record, now):
             return
-        if len(record.data) >= limit.max_failures:
+        if len(record.data) - pending >= limit.max_failures:
             retry_after = math.ceil(record.expires_at - now)
             logger.warning(
                 "websession auth: refused a login, too many failures for this %s (retry after %ss)",
@@ -124,3 +133,16 @@ class RateLimiter:
     def another_failure(self, entry: str, now: float) -> Changes:
         """The patch that adds one failure to the window's record."""
         return Changes(last_seen=now, expires_at=self.window_end(now), set={entry: now})
+
+    def refund(self, entry: str, now: float) -> Changes:
+        """The patch that takes an attempt's entry back."""
+        return Changes(last_seen=now, expires_at=self.window_end(now), remove=frozenset({entry}))
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A login attempt counted in advance: its limits and, for each, the record's key
+    and the attempt's own entry (the account's first)."""
+
+    limits: list[Limit]
+    entries: list[tuple[SessionKey, str]]

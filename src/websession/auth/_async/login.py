@@ -115,17 +115,16 @@ class AsyncLogin(AsyncAuthBase):
         now = self.clock()
         account = username_key(username)
         limits = self.limiter.limits(account, ip)
-        await self.limiter.check(limits, now)
+        attempt = await self.limiter.reserve(limits, now)  # counted as failed until proven
         user = await self.users.find(username) if account else None
         if user is None:
             matched = await self.hashing.verify_dummy(password)
         else:
             matched = await self.hashing.verify(user.password_hash, password)
         if user is None or not matched:
-            await self.limiter.record_failure(limits, now)
             logger.info("websession auth: failed login")
             raise InvalidCredentials
-        await self.limiter.clear(limits[0], now)
+        await self.limiter.succeeded(attempt, now)
         if self.hasher.needs_rehash(user.password_hash):
             new_hash = await self.hashing.hash(password)
             if await self.users.set_password(

@@ -5,28 +5,50 @@ from __future__ import annotations
 
 from websession.auth._compat import gather
 from websession.auth.config import AuthConfig
-from websession.auth.ratelimit import Limit, RateLimiter
+from websession.auth.errors import TooManyAttempts
+from websession.auth.ratelimit import Attempt, Limit, RateLimiter
 from websession.stores.base import Store
+from websession.types import SessionKey
 
 __all__ = ["LoginLimiter"]
 
 
 class LoginLimiter(RateLimiter):
-    """Checks, counts and clears failed logins in ``store`` (the session store)."""
+    """Reserves, refunds and clears login attempts in ``store`` (the session store)."""
 
     def __init__(self, config: AuthConfig, store: Store) -> None:
         super().__init__(config)
         self.store = store
 
-    def check(self, limits: list[Limit], now: float) -> None:
-        """Raise TooManyAttempts if any of ``limits`` is used up in this window."""
+    def reserve(self, limits: list[Limit], now: float) -> Attempt:
+        """Count this attempt as a failure against each of ``limits`` *before* any
+        password is verified, or raise TooManyAttempts (nothing counted) if one is used
+        up, counting the attempts in flight. ``succeeded`` takes the count back."""
+        self._check(limits, now, pending=0)  # a locked subject costs no write
+        attempt = Attempt(limits, [(self.key(limit, now), self.entry()) for limit in limits])
+        self._add(attempt.entries, now)
+        try:
+            self._check(limits, now, pending=1)
+        except TooManyAttempts:
+            self._refund(attempt.entries, now)
+            raise
+        return attempt
+
+    def succeeded(self, attempt: Attempt, now: float) -> None:
+        """A successful login: forget its account's failures (not its address's: one
+        valid account must not reset the budget for guessing others), and take back
+        its own entry from the address."""
+        account_key, _ = attempt.entries[0]
+        self.store.delete(account_key)
+        self._refund(attempt.entries[1:], now)
+
+    def _check(self, limits: list[Limit], now: float, *, pending: int) -> None:
         records = gather(*(self.store.load(self.key(limit, now)) for limit in limits))
         for limit, record in zip(limits, records, strict=True):
-            self.refuse(limit, record, now)
+            self.refuse(limit, record, now, pending=pending)
 
-    def record_failure(self, limits: list[Limit], now: float) -> None:
-        """Count one failure against each of ``limits``."""
-        pending = [(self.key(limit, now), self.entry()) for limit in limits]
+    def _add(self, entries: list[tuple[SessionKey, str]], now: float) -> None:
+        pending = entries
         for _ in range(3):  # create; else patch; else (cleared meanwhile) create again
             created = gather(
                 *(self.store.create(key, self.first_failure(entry, now)) for key, entry in pending)
@@ -44,6 +66,5 @@ class LoginLimiter(RateLimiter):
             if not pending:
                 return
 
-    def clear(self, limit: Limit, now: float) -> None:
-        """Forget the failures of ``limit`` in this window (after a successful login)."""
-        self.store.delete(self.key(limit, now))
+    def _refund(self, entries: list[tuple[SessionKey, str]], now: float) -> None:
+        gather(*(self.store.update(key, self.refund(entry, now)) for key, entry in entries))

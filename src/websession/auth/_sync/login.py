@@ -116,17 +116,16 @@ class Login(AuthBase):
         now = self.clock()
         account = username_key(username)
         limits = self.limiter.limits(account, ip)
-        self.limiter.check(limits, now)
+        attempt = self.limiter.reserve(limits, now)  # counted as failed until proven
         user = self.users.find(username) if account else None
         if user is None:
             matched = self.hashing.verify_dummy(password)
         else:
             matched = self.hashing.verify(user.password_hash, password)
         if user is None or not matched:
-            self.limiter.record_failure(limits, now)
             logger.info("websession auth: failed login")
             raise InvalidCredentials
-        self.limiter.clear(limits[0], now)
+        self.limiter.succeeded(attempt, now)
         if self.hasher.needs_rehash(user.password_hash):
             new_hash = self.hashing.hash(password)
             if self.users.set_password(

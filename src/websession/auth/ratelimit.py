@@ -141,8 +141,7 @@ class RateLimiter:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """A login attempt counted in advance: its limits and, for each, the record's key
+    """A login attempt counted in advance: for each of its limits, the record's key
     and the attempt's own entry (the account's first)."""
 
-    limits: list[Limit]
     entries: list[tuple[SessionKey, str]]

@@ -280,9 +280,11 @@ class AuthHarness(_Driver):
         """Call a user store method."""
         return self.finish(getattr(self.auth.users, method)(*args, **kwargs))
 
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """Call a service method once per argument tuple, all at the same time;
-        return each result or the exception it raised."""
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
+        """Call a service method once per argument tuple (with ``kwargs`` each time),
+        all at the same time; return each result or the exception it raised."""
         raise NotImplementedError
 
     def load(self, key: SessionKey) -> Record | None:
@@ -326,12 +328,14 @@ class SyncAuthHarness(AuthHarness):
         super().__init__()
         self._bind(auth)
 
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
         """One thread per call."""
 
         def one(args: tuple[Any, ...]) -> Any:
             try:
-                return self.call(method, *args)
+                return self.call(method, *args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
                 return exc
 
@@ -348,13 +352,17 @@ class AsyncAuthHarness(AuthHarness):
         super().__init__()
         self._bind(self._build(factory))
 
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
         """Every call awaited together with ``asyncio.gather``."""
         target = getattr(self.auth, method)
 
         async def all_at_once() -> list[Any]:
             return list(
-                await asyncio.gather(*(target(*args) for args in calls), return_exceptions=True)
+                await asyncio.gather(
+                    *(target(*args, **kwargs) for args in calls), return_exceptions=True
+                )
             )
 
         result: list[Any] = self.finish(all_at_once())

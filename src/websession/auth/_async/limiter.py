@@ -24,7 +24,7 @@ class AsyncLoginLimiter(RateLimiter):
         password is verified, or raise TooManyAttempts (nothing counted) if one is used
         up, counting the attempts in flight. ``succeeded`` takes the count back."""
         await self._check(limits, now, pending=0)  # a locked subject costs no write
-        attempt = Attempt(limits, [(self.key(limit, now), self.entry()) for limit in limits])
+        attempt = Attempt([(self.key(limit, now), self.entry()) for limit in limits])
         await self._add(attempt.entries, now)
         try:
             await self._check(limits, now, pending=1)

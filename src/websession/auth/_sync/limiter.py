@@ -25,7 +25,7 @@ class LoginLimiter(RateLimiter):
         password is verified, or raise TooManyAttempts (nothing counted) if one is used
         up, counting the attempts in flight. ``succeeded`` takes the count back."""
         self._check(limits, now, pending=0)  # a locked subject costs no write
-        attempt = Attempt(limits, [(self.key(limit, now), self.entry()) for limit in limits])
+        attempt = Attempt([(self.key(limit, now), self.entry()) for limit in limits])
         self._add(attempt.entries, now)
         try:
             self._check(limits, now, pending=1)

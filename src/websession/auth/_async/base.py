@@ -53,11 +53,11 @@ class AsyncAuthBase:
         if isinstance(sessions, str):
             sessions = open_async_store(sessions)
             self._owned.append(sessions)
+        self.sessions = indexed_async(sessions)  # before a user store is opened
         if isinstance(users, str):
             users = open_async_user_store(users)
             self._owned.append(users)
         self.users = users
-        self.sessions = indexed_async(sessions)
         self.limiter = AsyncLoginLimiter(self.config, self.sessions)
         """The failed-login limiter (its state is in the session store)."""
         self.hashing = AsyncHashing(self.hasher, self.config.hash_workers)

@@ -54,11 +54,11 @@ class AuthBase:
         if isinstance(sessions, str):
             sessions = open_store(sessions)
             self._owned.append(sessions)
+        self.sessions = indexed(sessions)  # before a user store is opened
         if isinstance(users, str):
             users = open_user_store(users)
             self._owned.append(users)
         self.users = users
-        self.sessions = indexed(sessions)
         self.limiter = LoginLimiter(self.config, self.sessions)
         """The failed-login limiter (its state is in the session store)."""
         self.hashing = Hashing(self.hasher, self.config.hash_workers)

@@ -884,8 +884,81 @@ def test_concurrent_failures_are_all_counted(h: AuthHarness, clock: FakeClock) -
     assert len(refused) + sum(isinstance(o, TooManyAttempts) for o in outcomes) == 8
     limit = Limit("account", "target", 3)
     record = h.load(h.auth.limiter.key(limit, clock.now))
+    counted = 0 if record is None else len(record.data)
+    assert counted == len(refused) <= 3  # every failure kept; refusals took theirs back
+    with pytest.raises((InvalidCredentials, TooManyAttempts)):
+        h.call("login_token", "target", "wrong password")
+    for _ in range(3):  # the limit holds whatever the burst left
+        fail_or_refused(h)
+    with pytest.raises(TooManyAttempts):
+        h.call("login_token", "target", "wrong password")
+
+
+def fail_or_refused(h: AuthHarness) -> None:
+    with pytest.raises((InvalidCredentials, TooManyAttempts)):
+        h.call("login_token", "target", "wrong password")
+
+
+@pytest.mark.parametrize("scope", ["account", "address"])
+def test_a_burst_of_parallel_guesses_verifies_at_most_the_limit(
+    session_kind: str, user_kind: str, mode: str, clock: FakeClock, tmp_path: Path, scope: str
+) -> None:
+    """60 guesses at once against a 5-failure limit (one account; or one address, many
+    names): each attempt is counted before its password is verified, so at most 5
+    passwords are ever checked (issue 10)."""
+    per_account, per_address = (5, 1000) if scope == "account" else (1000, 5)
+    config = AuthConfig.development(
+        max_failures_per_account=per_account,
+        max_failures_per_address=per_address,
+        failure_window=timedelta(minutes=1),
+    )
+    sessions = session_store_url(session_kind, tmp_path)
+    users = user_store_url(user_kind, tmp_path)
+    h = make_harness(mode, sessions, users, clock, config)
+    try:
+        register(h, "target")
+        verified = count_verifications(h)
+        guesses = [
+            ("target" if scope == "account" else f"name{i}", f"guess {i}") for i in range(60)
+        ]
+        outcomes = h.concurrently("login_token", guesses, ip="192.0.2.5")
+        assert all(isinstance(o, InvalidCredentials | TooManyAttempts) for o in outcomes)
+        failed = sum(isinstance(o, InvalidCredentials) for o in outcomes)
+        assert failed == len(verified) <= 5
+        refused = [o for o in outcomes if isinstance(o, TooManyAttempts)]
+        assert all(o.scope == scope for o in refused)
+    finally:
+        h.close()
+        drop_user_table(users)
+
+
+def count_verifications(h: AuthHarness) -> list[str]:
+    """Record every password verification, real or dummy (the real ones still run)."""
+    seen: list[str] = []
+    hasher = h.auth.hasher
+    real, dummy = hasher.verify, hasher.verify_dummy
+
+    def verify(password_hash: str, password: str) -> bool:
+        seen.append(password)  # list.append is atomic: safe from the sync harness's threads
+        return real(password_hash, password)
+
+    def verify_dummy(password: str) -> bool:
+        seen.append(password)
+        return dummy(password)
+
+    hasher.verify = verify  # type: ignore[method-assign]  # counting, then the real one
+    hasher.verify_dummy = verify_dummy  # type: ignore[method-assign]  # likewise
+    return seen
+
+
+def test_a_successful_login_takes_back_its_address_entry(h: AuthHarness, clock: FakeClock) -> None:
+    register(h)
+    fail(h, "someone", ip="192.0.2.1")
+    h.call("login_token", "alice", PASSWORD, ip="192.0.2.1")
+    limit = Limit("address", "192.0.2.1", 5)
+    record = h.load(h.auth.limiter.key(limit, clock.now))
     assert record is not None
-    assert len(record.data) == len(refused) >= 3  # every counted failure was kept
+    assert len(record.data) == 1  # the failure only
 
 
 def test_failed_login_records_hold_no_user_and_no_name(h: AuthHarness, clock: FakeClock) -> None:

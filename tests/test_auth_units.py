@@ -1,18 +1,19 @@
-"""The parts of the auth layer without stores: errors, config, passwords, names, plans."""
+"""The parts of the auth layer without stores: errors, config, passwords, names, helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from tests.test_cli import PlainStore
 from websession import SessionConfig
 from websession.auth import (
     AsyncAuth,
+    Auth,
     AuthConfig,
     AuthenticationRequired,
     AuthError,
@@ -26,9 +27,9 @@ from websession.auth import (
     UserExists,
     error_json,
 )
+from websession.auth._compat import gather, gather_async
 from websession.auth.passwords import PasswordHasher, check_password
-from websession.auth.plan import Call, Plan, run_async, run_sync
-from websession.auth.ratelimit import address_subject
+from websession.auth.ratelimit import Limit, RateLimiter, address_subject
 from websession.auth.users import check_username, username_key
 from websession.errors import (
     ConfigError,
@@ -38,6 +39,7 @@ from websession.errors import (
     StoreUnavailable,
     WebsessionError,
 )
+from websession.stores.base import Store, UserIndex, is_session_key, record_key
 
 FAST = AuthConfig.development()
 
@@ -273,63 +275,55 @@ def test_address_subjects(ip: str, subject: str) -> None:
     assert address_subject(ip) == subject
 
 
-# -- plans ---------------------------------------------------------------------------
+# -- the async/sync primitives and the service's construction --------------------------
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.threads: list[int] = []
+async def test_gather_async_runs_calls_concurrently_in_order() -> None:
+    started: list[str] = []
+    release = asyncio.Event()
 
-    def work(self, name: str) -> str:
-        self.calls.append(name)
-        self.threads.append(threading.get_ident())
-        if name == "boom":
-            raise StoreError("boom")
+    async def call(name: str) -> str:
+        started.append(name)
+        if len(started) == 2:
+            release.set()
+        await release.wait()  # both must have started before either finishes
         return name.upper()
 
+    assert await asyncio.wait_for(gather_async(call("a"), call("b")), 5) == ["A", "B"]
 
-class AsyncRecorder(Recorder):
-    async def load(self, name: str) -> str:
+
+async def test_gather_async_lets_every_call_finish_before_raising() -> None:
+    finished: list[str] = []
+
+    async def call(name: str) -> str:
         await asyncio.sleep(0)
-        return self.work(name)
+        finished.append(name)
+        if name == "boom":
+            raise StoreError("boom")
+        return name
+
+    with pytest.raises(StoreError, match="boom"):
+        await gather_async(call("boom"), call("after"))
+    assert sorted(finished) == ["after", "boom"]
 
 
-def sample_plan() -> Plan[list[str]]:
-    one: str = yield Call("users", "work", ("a",))
-    both: list[str] = yield [Call("users", "work", ("b",)), Call("users", "work", ("c",))]
-    return [one, *both]
+def test_gather_is_the_results_of_calls_made_in_order() -> None:
+    assert gather(1, 2, 3) == [1, 2, 3]
 
 
-def test_run_sync_feeds_each_result_back() -> None:
-    recorder = Recorder()
-    assert run_sync(sample_plan(), {"users": recorder}) == ["A", "B", "C"]
-    assert recorder.calls == ["a", "b", "c"]
+def test_a_session_store_without_a_user_index_is_refused_clearly() -> None:
+    store = cast(Store, PlainStore())  # the core operations, typed as the core protocol
+    assert not isinstance(store, UserIndex)
+    with pytest.raises(ConfigError, match="per-user index"):
+        Auth(store, "memory://", session_config=SessionConfig.development(), config=FAST)
 
 
-async def test_run_async_awaits_stores_and_hashes_in_the_pool() -> None:
-    sessions, hasher = AsyncRecorder(), Recorder()
-
-    def plan() -> Plan[list[str]]:
-        stored: list[str] = yield [Call("sessions", "load", ("x",)), Call("hasher", "work", ("y",))]
-        return stored
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        result = await run_async(plan(), {"sessions": sessions, "hasher": hasher}, pool)
-    assert result == ["X", "Y"]
-    assert sessions.threads == [threading.get_ident()]  # on the loop
-    assert hasher.threads != [threading.get_ident()]  # off the loop
-
-
-async def test_run_async_lets_every_call_of_a_batch_finish_before_raising() -> None:
-    sessions = AsyncRecorder()
-
-    def plan() -> Plan[None]:
-        yield [Call("sessions", "load", ("boom",)), Call("sessions", "load", ("after",))]
-
-    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(StoreError, match="boom"):
-        await run_async(plan(), {"sessions": sessions}, pool)
-    assert sessions.calls == ["boom", "after"]
+def test_failed_login_records_use_the_ratelimit_namespace() -> None:
+    limiter = RateLimiter(FAST)
+    key = limiter.key(Limit("account", "alice", 3), 1_700_000_000.0)
+    assert key.startswith("ratelimit.")
+    assert not is_session_key(key)
+    assert key == record_key("ratelimit", f"account:{1_700_000_000 // 60}:alice")
 
 
 async def test_async_service_never_hashes_on_the_event_loop() -> None:

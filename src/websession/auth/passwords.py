@@ -22,13 +22,12 @@ from websession.auth.config import AuthConfig
 from websession.auth.errors import InvalidInput
 from websession.errors import ConfigError
 
+_MISSING: ImportError | None = None
 try:
     import argon2
     from argon2.exceptions import InvalidHashError, VerificationError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ConfigError(
-        "websession.auth needs the 'auth' extra: pip install 'websession[auth]'"
-    ) from exc
+    _MISSING = exc  # raised when a hasher is made: the CLI imports auth without it
 
 __all__ = ["PasswordHasher", "check_password"]
 
@@ -72,6 +71,10 @@ class PasswordHasher:
     """argon2id with the parameters of one ``AuthConfig``; thread-safe."""
 
     def __init__(self, config: AuthConfig) -> None:
+        if _MISSING is not None:  # pragma: no cover - depends on the installed extras
+            raise ConfigError(
+                "websession.auth needs the 'auth' extra: pip install 'websession[auth]'"
+            ) from _MISSING
         self._hasher = argon2.PasswordHasher(
             time_cost=config.time_cost,
             memory_cost=config.memory_cost,

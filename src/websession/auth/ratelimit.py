@@ -1,24 +1,33 @@
-"""Failed-login limits per account and per client address, kept in the session store.
+"""Failed-login limits per account and per client address: the rules (no I/O).
 
-The state lives in the configured session store, through the ordinary ``Store`` /
-``AsyncStore`` contract, so every worker (and every store kind: memory, file, SQLite,
-Redis, PostgreSQL) sees the same counts. One record per subject and window::
+The counts live in the configured session store, through the ordinary store contract
+(``websession.auth._async.limiter`` does the I/O), so every worker (and every store
+kind: memory, file, SQLite, Redis, PostgreSQL) sees the same counts. One record per
+subject and window, a non-session record of the ``ratelimit`` namespace::
 
-    key      SHA-256 of "websession:ratelimit:<scope>:<window>:<subject>"
+    key      record_key("ratelimit", "<scope>:<window>:<subject>")
              scope: "account" (the case-folded username) or "address" (the client IP;
              an IPv6 address counts as its /64 network); window: floor(now / window)
     data     one entry per failure, {"f<random>": <time>, ...}
     deadline the end of the window (idle and absolute): the store drops it after that
 
-A failure adds an entry of its own with a patch (``update``), never a read-modify-write
-of a counter: the store contract keeps concurrent patches to different keys, so two
-workers failing at once both count. Windows are fixed and aligned to the clock: at
-most ``max_failures`` per window, so never more than twice that within any span of
-one window. A locked subject is refused before any password is hashed; the refusal
-carries ``retry_after``, the seconds left in the window.
+An attempt is counted *before* its password is verified: it adds an entry of its own
+with a patch (``update``), never a read-modify-write of a counter (the store contract
+keeps concurrent patches to different keys, so two workers counting at once both
+count), then reads the record back and goes on only if the entries, its own and those
+of attempts still in flight included, are within ``max_failures``; else it takes its
+entry back and is refused. So a burst of parallel guesses verifies at most
+``max_failures`` passwords per window, whatever the number of workers; the price is
+that a burst beyond the limit may be refused as a whole although fewer have failed.
+A failed attempt leaves its entry: that is the failure. A locked subject is refused
+before any write and before any password is hashed; the refusal carries
+``retry_after``, the seconds left in the window. Windows are fixed and aligned to the
+clock: at most ``max_failures`` per window, so never more than twice that within any
+span of one window.
 
-A successful login clears its account's record (not its address's: one valid account
-must not reset an attacker's budget for guessing others). A name that has no account
+A successful login clears its account's record and takes its own entry back from its
+address's (the address keeps its failures: one valid account must not reset an
+attacker's budget for guessing others). A name that has no account
 is limited the same way, so limits reveal nothing about which accounts exist; the
 price is that anyone can lock an account for one window by failing on purpose, which
 is why the window is short.
@@ -26,7 +35,6 @@ is why the window is short.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
@@ -35,10 +43,11 @@ from dataclasses import dataclass
 
 from websession.auth.config import AuthConfig
 from websession.auth.errors import TooManyAttempts
-from websession.auth.plan import Call, Plan
+from websession.core.lifecycle import Lifecycle
+from websession.stores.base import record_key
 from websession.types import Changes, Record, SessionKey
 
-__all__ = ["Limit", "RateLimiter", "address_subject"]
+__all__ = ["Attempt", "Limit", "RateLimiter", "address_subject"]
 
 logger = logging.getLogger("websession.auth")
 
@@ -66,7 +75,8 @@ def address_subject(ip: str) -> str:
 
 
 class RateLimiter:
-    """Plans that check, count and clear failed logins (run by the auth service)."""
+    """The limits of one ``AuthConfig``: which records a login counts against, their
+    keys and deadlines, and when a record refuses a login."""
 
     def __init__(self, config: AuthConfig) -> None:
         self.config = config
@@ -84,67 +94,54 @@ class RateLimiter:
     def key(self, limit: Limit, now: float) -> SessionKey:
         """The store key of ``limit``'s record for the window containing ``now``."""
         index = math.floor(now / self.window)
-        raw = f"websession:ratelimit:{limit.scope}:{index}:{limit.subject}"
-        return SessionKey(hashlib.sha256(raw.encode()).hexdigest())
+        return record_key("ratelimit", f"{limit.scope}:{index}:{limit.subject}")
 
     def window_end(self, now: float) -> float:
         """When the window containing ``now`` ends."""
         return (math.floor(now / self.window) + 1) * self.window
 
-    def check(self, limits: list[Limit], now: float) -> Plan[None]:
-        """Raise TooManyAttempts if any of ``limits`` is used up in this window."""
-        records: list[Record | None] = yield [
-            Call("sessions", "load", (self.key(limit, now),)) for limit in limits
-        ]
-        for limit, record in zip(limits, records, strict=True):
-            if record is None or now >= record.expires_at:
-                continue
-            if len(record.data) >= limit.max_failures:
-                retry_after = math.ceil(record.expires_at - now)
-                logger.warning(
-                    "websession auth: refused a login, too many failures for this %s "
-                    "(retry after %ss)",
-                    limit.scope,
-                    retry_after,
-                )
-                raise TooManyAttempts(retry_after, scope=limit.scope)
+    def refuse(self, limit: Limit, record: Record | None, now: float, *, pending: int = 0) -> None:
+        """Raise TooManyAttempts if ``record`` (``limit``'s) has used the limit up, not
+        counting ``pending`` entries of the attempt that asks."""
+        if record is None or not Lifecycle.within_deadlines(record, now):
+            return
+        if len(record.data) - pending >= limit.max_failures:
+            retry_after = math.ceil(record.expires_at - now)
+            logger.warning(
+                "websession auth: refused a login, too many failures for this %s (retry after %ss)",
+                limit.scope,
+                retry_after,
+            )
+            raise TooManyAttempts(retry_after, scope=limit.scope)
 
-    def record_failure(self, limits: list[Limit], now: float) -> Plan[None]:
-        """Count one failure against each of ``limits``."""
+    @staticmethod
+    def entry() -> str:
+        """A fresh entry name: one per failure, so concurrent failures never collide."""
+        return "f" + secrets.token_hex(6)
+
+    def first_failure(self, entry: str, now: float) -> Record:
+        """A new window's record holding one failure."""
         end = self.window_end(now)
-        pending = [(self.key(limit, now), "f" + secrets.token_hex(6)) for limit in limits]
-        for _ in range(3):  # create; else patch; else (cleared meanwhile) create again
-            created: list[bool] = yield [
-                Call("sessions", "create", (key, _record({entry: now}, now, end)))
-                for key, entry in pending
-            ]
-            pending = [item for item, done in zip(pending, created, strict=True) if not done]
-            if not pending:
-                return
-            changes = [
-                Changes(last_seen=now, expires_at=end, set={entry: now}) for _, entry in pending
-            ]
-            updated: list[bool] = yield [
-                Call("sessions", "update", (key, change))
-                for (key, _), change in zip(pending, changes, strict=True)
-            ]
-            pending = [item for item, done in zip(pending, updated, strict=True) if not done]
-            if not pending:
-                return
+        return Record(
+            data={entry: now},
+            created_at=now,
+            last_seen=now,
+            expires_at=end,
+            absolute_expires_at=end,
+        )
 
-    def clear(self, limit: Limit, now: float) -> Plan[None]:
-        """Forget the failures of ``limit`` in this window (after a successful login)."""
-        yield Call("sessions", "delete", (self.key(limit, now),))
+    def another_failure(self, entry: str, now: float) -> Changes:
+        """The patch that adds one failure to the window's record."""
+        return Changes(last_seen=now, expires_at=self.window_end(now), set={entry: now})
 
-    def failures(self, limit: Limit, now: float) -> Plan[int]:
-        """How many failures ``limit`` has in this window."""
-        record: Record | None = yield Call("sessions", "load", (self.key(limit, now),))
-        if record is None or now >= record.expires_at:
-            return 0
-        return len(record.data)
+    def refund(self, entry: str, now: float) -> Changes:
+        """The patch that takes an attempt's entry back."""
+        return Changes(last_seen=now, expires_at=self.window_end(now), remove=frozenset({entry}))
 
 
-def _record(data: dict[str, float], now: float, end: float) -> Record:
-    return Record(
-        data=dict(data), created_at=now, last_seen=now, expires_at=end, absolute_expires_at=end
-    )
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A login attempt counted in advance: for each of its limits, the record's key
+    and the attempt's own entry (the account's first)."""
+
+    entries: list[tuple[SessionKey, str]]

@@ -13,6 +13,8 @@ Run the suite against your own user store::
             yield harness
             harness.close()
 
+A harness restates no contract: it forwards any method of the store or service it
+drives and, on the async side, runs the coroutine on its own event loop (``finish``).
 ``AuthHarness`` also plays the part of the session middleware (``request`` opens the
 session a cookie names, ``respond`` runs the engine's one store operation and returns
 the cookie), with the engine and the saving code the middleware itself uses.
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from websession.auth.service import AsyncAuth, Auth
+from websession.auth._async.service import AsyncAuth
+from websession.auth._sync.service import Auth
 from websession.auth.users import AsyncUserStore, User, UserStore
 from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
@@ -61,60 +65,86 @@ def make_user(username: str | None = None, *, password_hash: str = "$argon2id$te
     )
 
 
+# -- running sync and async code alike ---------------------------------------------
+
+
+class _Driver:
+    """Runs what a sync object returns as is, and what an async one returns (a
+    coroutine) on a private event loop."""
+
+    def __init__(self) -> None:
+        self._runner: asyncio.Runner | None = None
+
+    def finish(self, result: Any) -> Any:
+        """The value of a call's result: awaited on the private loop if awaitable."""
+        if not inspect.isawaitable(result):
+            return result
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+
+        async def wrap() -> Any:
+            return await result
+
+        return self._runner.run(wrap())
+
+    def _build(self, factory: Callable[[], T]) -> T:
+        """``factory()`` called on the private loop (async stores bind to it)."""
+
+        async def make() -> T:
+            return factory()
+
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        try:
+            return self._runner.run(make())
+        except BaseException:
+            self.close_loop()
+            raise
+
+    def close_loop(self) -> None:
+        """Close the private loop, if one was started."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+
 # -- user stores -----------------------------------------------------------------------
 
 
-class UserHarness:
-    """The ``UserStore`` interface plus ``concurrent_creates``; subclasses bind a store."""
+class UserHarness(_Driver):
+    """A user store driven synchronously: every method of ``UserStore`` is reached as
+    an attribute (``harness.get(user_id)``), plus ``concurrent_creates``."""
 
-    def get(self, user_id: str) -> User | None:
-        """See ``UserStore.get``."""
-        user: User | None = self._do("get", user_id)
-        return user
+    store: Any
 
-    def find(self, username: str) -> User | None:
-        """See ``UserStore.find``."""
-        user: User | None = self._do("find", username)
-        return user
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or name == "store":
+            raise AttributeError(name)
+        method = getattr(self.store, name)
 
-    def create(self, user: User) -> bool:
-        """See ``UserStore.create``."""
-        return bool(self._do("create", user))
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.finish(method(*args, **kwargs))
 
-    def set_password(
-        self, user_id: str, *, old_hash: str, new_hash: str, changed_at: float
-    ) -> bool:
-        """See ``UserStore.set_password``."""
-        return bool(
-            self._do(
-                "set_password", user_id, old_hash=old_hash, new_hash=new_hash, changed_at=changed_at
-            )
-        )
-
-    def delete(self, user_id: str) -> bool:
-        """See ``UserStore.delete``."""
-        return bool(self._do("delete", user_id))
-
-    def close(self) -> None:
-        """Close the store."""
-        self._do("close")
+        return call
 
     def concurrent_creates(self, users: Sequence[User]) -> list[bool]:
         """Create every user at the same time; return each result."""
         raise NotImplementedError
 
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    def close(self) -> None:
+        """Close the store (and the private loop)."""
+        try:
+            self.finish(self.store.close())
+        finally:
+            self.close_loop()
 
 
 class SyncUserHarness(UserHarness):
     """Drives a sync ``UserStore``; concurrent calls run in threads."""
 
     def __init__(self, store: UserStore) -> None:
+        super().__init__()
         self.store = store
-
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.store, method)(*args, **kwargs)
 
     def concurrent_creates(self, users: Sequence[User]) -> list[bool]:
         """One thread per user, all started together."""
@@ -122,55 +152,22 @@ class SyncUserHarness(UserHarness):
             return list(pool.map(self.store.create, users))
 
 
-class _OwnLoop:
-    """A private event loop that builds an async object and runs its coroutines."""
-
-    def __init__(self) -> None:
-        self._runner = asyncio.Runner()
-
-    def _build(self, factory: Callable[[], T]) -> T:
-        async def make() -> T:
-            return factory()
-
-        try:
-            return self._runner.run(make())
-        except BaseException:
-            self._runner.close()
-            raise
-
-    def run(self, awaitable: Awaitable[T]) -> T:
-        """Run a coroutine on the harness's loop."""
-
-        async def wrap() -> T:
-            return await awaitable
-
-        return self._runner.run(wrap())
-
-
-class AsyncUserHarness(_OwnLoop, UserHarness):
+class AsyncUserHarness(UserHarness):
     """Drives an ``AsyncUserStore`` made by ``factory`` on a private event loop."""
 
     def __init__(self, factory: Callable[[], AsyncUserStore]) -> None:
         super().__init__()
         self.store = self._build(factory)
 
-    def _do(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.run(getattr(self.store, method)(*args, **kwargs))
-
     def concurrent_creates(self, users: Sequence[User]) -> list[bool]:
         """Every create awaited together with ``asyncio.gather``."""
+        store: AsyncUserStore = self.store
 
         async def all_at_once() -> list[bool]:
-            return list(await asyncio.gather(*(self.store.create(u) for u in users)))
+            return list(await asyncio.gather(*(store.create(u) for u in users)))
 
-        return self.run(all_at_once())
-
-    def close(self) -> None:
-        """Close the store and the loop."""
-        try:
-            super().close()
-        finally:
-            self._runner.close()
+        result: list[bool] = self.finish(all_at_once())
+        return result
 
 
 class UserStoreConformance:
@@ -254,33 +251,40 @@ class UserStoreConformance:
 # -- the auth service ------------------------------------------------------------------
 
 
-class AuthHarness:
+class AuthHarness(_Driver):
     """The service's methods, run synchronously, plus a stand-in for the middleware.
 
-    ``request(cookie)`` opens the session a cookie value names (a fresh one without);
-    ``respond(session)`` carries out the engine's store operation and returns the
-    ``Set-Cookie`` it asks for, if any.
+    ``call``, ``store`` and ``users`` forward a method call to the service, the
+    session store or the user store; ``request(cookie)`` opens the session a cookie
+    value names (a fresh one without); ``respond(session)`` carries out the engine's
+    store operation and returns the ``Set-Cookie`` it asks for, if any.
     """
 
     auth: Auth | AsyncAuth
     engine: SessionEngine
     name = "auth"
 
+    def _bind(self, auth: Auth | AsyncAuth) -> None:
+        self.auth = auth
+        self.engine = SessionEngine(auth.session_config, auth.clock)
+
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a service method."""
-        raise NotImplementedError
+        return self.finish(getattr(self.auth, method)(*args, **kwargs))
 
     def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a session store method."""
-        raise NotImplementedError
+        return self.finish(getattr(self.auth.sessions, method)(*args, **kwargs))
 
     def users(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a user store method."""
-        raise NotImplementedError
+        return self.finish(getattr(self.auth.users, method)(*args, **kwargs))
 
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """Call a service method once per argument tuple, all at the same time;
-        return each result or the exception it raised."""
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
+        """Call a service method once per argument tuple (with ``kwargs`` each time),
+        all at the same time; return each result or the exception it raised."""
         raise NotImplementedError
 
     def load(self, key: SessionKey) -> Record | None:
@@ -296,7 +300,11 @@ class AuthHarness:
 
     def respond(self, session: Session) -> SetCookie | None:
         """Finish a request: the engine's one store operation; the cookie to send."""
-        raise NotImplementedError
+        outcome = self.engine.finish(session)
+        if isinstance(self.auth, AsyncAuth):  # as the ASGI middleware does
+            cookie: SetCookie | None = self.finish(save_async(self.auth.sessions, outcome))
+            return cookie
+        return save(self.auth.sessions, outcome)  # as the Flask integration does
 
     @property
     def cookie_name(self) -> str:
@@ -304,8 +312,11 @@ class AuthHarness:
         return self.auth.session_config.cookie_name
 
     def close(self) -> None:
-        """Close the service and its stores."""
-        raise NotImplementedError
+        """Close the service, its stores and the private loop."""
+        try:
+            self.call("close")
+        finally:
+            self.close_loop()
 
 
 class SyncAuthHarness(AuthHarness):
@@ -314,90 +325,45 @@ class SyncAuthHarness(AuthHarness):
     name = "sync"
 
     def __init__(self, auth: Auth) -> None:
-        self.auth = auth
-        self.engine = SessionEngine(auth.session_config, auth.clock)
+        super().__init__()
+        self._bind(auth)
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a service method."""
-        return getattr(self.auth, method)(*args, **kwargs)
-
-    def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a session store method."""
-        assert isinstance(self.auth, Auth)
-        return getattr(self.auth.sessions, method)(*args, **kwargs)
-
-    def users(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a user store method."""
-        assert isinstance(self.auth, Auth)
-        return getattr(self.auth.users, method)(*args, **kwargs)
-
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
         """One thread per call."""
 
         def one(args: tuple[Any, ...]) -> Any:
             try:
-                return self.call(method, *args)
+                return self.call(method, *args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - returned for the test to inspect
                 return exc
 
         with ThreadPoolExecutor(max_workers=min(16, len(calls))) as pool:
             return list(pool.map(one, calls))
 
-    def respond(self, session: Session) -> SetCookie | None:
-        """Finish a request with the sync saving code (as the Flask integration does)."""
-        assert isinstance(self.auth, Auth)
-        return save(self.auth.sessions, self.engine.finish(session))
 
-    def close(self) -> None:
-        """Close the service and its stores."""
-        assert isinstance(self.auth, Auth)
-        self.auth.close()
-
-
-class AsyncAuthHarness(_OwnLoop, AuthHarness):
+class AsyncAuthHarness(AuthHarness):
     """Drives an ``AsyncAuth`` made by ``factory`` on a private event loop."""
 
     name = "async"
 
     def __init__(self, factory: Callable[[], AsyncAuth]) -> None:
         super().__init__()
-        self.auth = self._build(factory)
-        self.engine = SessionEngine(self.auth.session_config, self.auth.clock)
+        self._bind(self._build(factory))
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Await a service method."""
-        return self.run(getattr(self.auth, method)(*args, **kwargs))
-
-    def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Await a session store method."""
-        assert isinstance(self.auth, AsyncAuth)
-        return self.run(getattr(self.auth.sessions, method)(*args, **kwargs))
-
-    def users(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Await a user store method."""
-        assert isinstance(self.auth, AsyncAuth)
-        return self.run(getattr(self.auth.users, method)(*args, **kwargs))
-
-    def concurrently(self, method: str, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def concurrently(
+        self, method: str, calls: Sequence[tuple[Any, ...]], **kwargs: Any
+    ) -> list[Any]:
         """Every call awaited together with ``asyncio.gather``."""
         target = getattr(self.auth, method)
 
         async def all_at_once() -> list[Any]:
             return list(
-                await asyncio.gather(*(target(*args) for args in calls), return_exceptions=True)
+                await asyncio.gather(
+                    *(target(*args, **kwargs) for args in calls), return_exceptions=True
+                )
             )
 
-        return self.run(all_at_once())
-
-    def respond(self, session: Session) -> SetCookie | None:
-        """Finish a request with the async saving code (as the ASGI middleware does)."""
-        assert isinstance(self.auth, AsyncAuth)
-        return self.run(save_async(self.auth.sessions, self.engine.finish(session)))
-
-    def close(self) -> None:
-        """Close the service, its stores and the loop."""
-        assert isinstance(self.auth, AsyncAuth)
-        try:
-            self.run(self.auth.close())
-        finally:
-            self._runner.close()
+        result: list[Any] = self.finish(all_at_once())
+        return result

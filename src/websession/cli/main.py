@@ -1,5 +1,11 @@
 """``websession``: run the demo, set up a store, and list, revoke and purge sessions.
 
+``revoke-user`` does what the auth layer's ``logout_user`` does (one shared function):
+each live session of the user is marked revoked and kept until its deadline, so a
+replay is told ``session_revoked``. ``list`` and ``revoke-user`` need the store's
+per-user index (``UserIndex``); ``purge`` runs where the store has ``Purging`` (Redis
+expires records by itself); ``setup`` creates tables where the store has ``Schema``.
+
 Every command takes ``--store URL`` (default: ``$WEBSESSION_STORE`` or
 ``sqlite:///sessions.db``).
 """
@@ -13,8 +19,10 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from websession.auth._sync.revocation import IndexedStore, live_sessions, revoke_user
 from websession.errors import WebsessionError
 from websession.stores import open_store
+from websession.stores.base import Purging, Schema, Store
 
 __all__ = ["main"]
 
@@ -50,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = with_store(commands.add_parser("list", help="list a user's live sessions"))
     listing.add_argument("user")
 
-    revoke = with_store(commands.add_parser("revoke-user", help="end every session of a user"))
+    revoke = with_store(
+        commands.add_parser("revoke-user", help="revoke every live session of a user")
+    )
     revoke.add_argument("user")
     return parser
 
@@ -72,36 +82,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _print_schema(args.store)
         store = open_store(args.store)
         try:
-            if args.command == "setup":
-                make_schema = getattr(store, "setup", None)
-                if make_schema is not None:
-                    make_schema()
-                print(f"the {type(store).__name__} is ready")
-            elif args.command == "purge":
-                total = 0
-                while True:
-                    removed = store.purge_expired(time.time(), limit=args.batch)
-                    total += removed
-                    if removed < args.batch:
-                        break
-                print(f"purged {total} expired sessions")
-            elif args.command == "list":
-                sessions = store.list_user(args.user, time.time())
-                for key, record in sessions:
-                    print(
-                        f"{key[:12]}…  created {_when(record.created_at)}  "
-                        f"last seen {_when(record.last_seen)}  "
-                        f"expires {_when(record.expires_at)}"
-                    )
-                print(f"{len(sessions)} live sessions for {args.user!r}")
-            else:
-                count = store.delete_user(args.user)
-                print(f"revoked {count} sessions of {args.user!r}")
+            return _run(args, store)
         finally:
             store.close()
     except WebsessionError as exc:
         print(f"websession: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, store: Store) -> int:
+    """One store command; the store's abilities decide what it can do."""
+    name = type(store).__name__
+    if args.command == "setup":
+        if isinstance(store, Schema):
+            store.setup()
+        print(f"the {name} is ready")
+    elif args.command == "purge":
+        if not isinstance(store, Purging):
+            print(f"the {name} expires records by itself: nothing to purge")
+            return 0
+        total = 0
+        while True:
+            removed = store.purge_expired(time.time(), limit=args.batch)
+            total += removed
+            if removed < args.batch:
+                break
+        print(f"purged {total} expired sessions")
+    elif not isinstance(store, IndexedStore):
+        print(f"websession: the {name} has no per-user index (UserIndex)", file=sys.stderr)
+        return 2
+    elif args.command == "list":
+        sessions = live_sessions(store, args.user, time.time())
+        for key, record in sessions:
+            print(
+                f"{key[:12]}…  created {_when(record.created_at)}  "
+                f"last seen {_when(record.last_seen)}  "
+                f"expires {_when(record.expires_at)}"
+            )
+        print(f"{len(sessions)} live sessions for {args.user!r}")
+    else:
+        count = revoke_user(store, args.user, time.time())
+        print(f"revoked {count} sessions of {args.user!r}")
     return 0
 
 

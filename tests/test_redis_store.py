@@ -20,6 +20,7 @@ from tests.serverapp import request_costs
 from tests.test_redis_faults import RedisProcess
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
+from websession.stores.base import Purging
 from websession.stores.redis import (
     AsyncRedisStore,
     RedisOptions,
@@ -28,7 +29,6 @@ from websession.stores.redis import (
     open_sync,
     parse_url,
 )
-from websession.stores.base import Iterating, Purging, UserIndex
 from websession.testing import FakeClock, make_record, new_key
 from websession.types import Changes, SessionKey
 

@@ -20,6 +20,7 @@ from websession.errors import ConfigError
 
 __all__ = [
     "MAX_TABLE_NAME",
+    "POSTGRES_SCHEMES",
     "PostgresOptions",
     "check_table",
     "flag",

@@ -51,7 +51,7 @@ class AsyncDatabase:
         self,
         options: PostgresOptions,
         *,
-        schema: Sequence[sql.SQL],
+        schema: Sequence[sql.SQL | sql.Composed],
         lock_key: str,
         what: str,
     ) -> None:

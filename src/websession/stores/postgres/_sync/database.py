@@ -52,7 +52,7 @@ class Database:
         self,
         options: PostgresOptions,
         *,
-        schema: Sequence[sql.SQL],
+        schema: Sequence[sql.SQL | sql.Composed],
         lock_key: str,
         what: str,
     ) -> None:

@@ -56,17 +56,18 @@ def open_user_store(url: str) -> UserStore:
     if kind == "sqlite":
         return SQLiteUserStore(sqlite_path(url))
     if kind in POSTGRES_SCHEMES:
-        store: UserStore = _postgres().open_sync(url)
+        postgres = _postgres()
+        store: UserStore = postgres.PostgresUserStore(postgres.parse_url(url))
         return store
     raise ConfigError(
-        f"unknown user store scheme {kind!r} in {url!r}: use memory://, sqlite:/// "
-        "or postgresql://"
+        f"unknown user store scheme {kind!r} in {url!r}: use memory://, sqlite:/// or postgresql://"
     )
 
 
 def open_async_user_store(url: str) -> AsyncUserStore:
     """Return the async user store for ``url``."""
     if scheme(url, what="user store", example=_EXAMPLE) in POSTGRES_SCHEMES:
-        store: AsyncUserStore = _postgres().open_async(url)
+        postgres = _postgres()
+        store: AsyncUserStore = postgres.AsyncPostgresUserStore(postgres.parse_url(url))
         return store
     return AsyncUserAdapter(open_user_store(url))

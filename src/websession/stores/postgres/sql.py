@@ -24,6 +24,7 @@ __all__ = [
     "Statements",
     "insert_params",
     "record",
+    "render",
     "replace_params",
     "schema_statements",
     "update_params",
@@ -46,67 +47,62 @@ def schema_statements(table: str = "websession_sessions") -> list[str]:
     ]
 
 
-def _render(query: sql.Composed) -> LiteralString:
+def render(template: LiteralString, *parts: sql.Composable) -> LiteralString:
+    """``template`` with its ``{}`` filled by ``parts`` (identifiers), as text: rendered
+    once, so psycopg does not compose it again on every execute."""
     # literal SQL around identifiers checked by check_table
-    return query.as_string(None)
+    return sql.SQL(template).format(*parts).as_string(None)
 
 
 class Statements:
-    """The statements for one table, rendered to text once: psycopg would compose an
-    ``sql.Composed`` again on every execute."""
+    """The statements for one table, rendered to text once."""
 
     def __init__(self, table: str) -> None:
         name = sql.Identifier(table)
         columns = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
         self.lock_key = f"websession_sessions:{table}"
         self.schema = [sql.SQL(statement) for statement in schema_statements(table)]
-        self.load = _render(sql.SQL("SELECT {} FROM {} WHERE key = %s").format(columns, name))
+        self.load = render("SELECT {} FROM {} WHERE key = %s", columns, name)
         values = sql.SQL("%s, %s::jsonb, %s, %s, %s, %s, %s")
-        self.create = _render(
-            sql.SQL("INSERT INTO {} (key, {}) VALUES ({}) ON CONFLICT (key) DO NOTHING").format(
-                name, columns, values
-            )
+        self.create = render(
+            "INSERT INTO {} (key, {}) VALUES ({}) ON CONFLICT (key) DO NOTHING",
+            name,
+            columns,
+            values,
         )
-        self.update = _render(
-            sql.SQL(
-                "UPDATE {} SET data = (data - %s::text[]) || %s::jsonb, last_seen = %s, "
-                "expires_at = %s, user_id = CASE WHEN %s THEN %s::text ELSE user_id END "
-                "WHERE key = %s"
-            ).format(name)
+        self.update = render(
+            "UPDATE {} SET data = (data - %s::text[]) || %s::jsonb, last_seen = %s, "
+            "expires_at = %s, user_id = CASE WHEN %s THEN %s::text ELSE user_id END "
+            "WHERE key = %s",
+            name,
         )
-        self.touch = _render(
-            sql.SQL("UPDATE {} SET last_seen = %s, expires_at = %s WHERE key = %s").format(name)
+        self.touch = render("UPDATE {} SET last_seen = %s, expires_at = %s WHERE key = %s", name)
+        self.replace = render(
+            "WITH old AS (DELETE FROM {0} WHERE key = %s AND expires_at > %s "
+            "AND absolute_expires_at > %s AND NOT data ? %s "
+            "AND NOT EXISTS (SELECT 1 FROM {0} WHERE key = %s) RETURNING 1) "
+            "INSERT INTO {0} (key, {1}) SELECT {2} WHERE EXISTS (SELECT 1 FROM old) "
+            "ON CONFLICT (key) DO NOTHING",
+            name,
+            columns,
+            values,
         )
-        self.replace = _render(
-            sql.SQL(
-                "WITH old AS (DELETE FROM {0} WHERE key = %s AND expires_at > %s "
-                "AND absolute_expires_at > %s AND NOT data ? %s "
-                "AND NOT EXISTS (SELECT 1 FROM {0} WHERE key = %s) RETURNING 1) "
-                "INSERT INTO {0} (key, {1}) SELECT {2} WHERE EXISTS (SELECT 1 FROM old) "
-                "ON CONFLICT (key) DO NOTHING"
-            ).format(name, columns, values)
+        self.delete = render("DELETE FROM {} WHERE key = %s", name)
+        self.list_user = render(
+            "SELECT key, {} FROM {} WHERE user_id = %s AND expires_at > %s ORDER BY created_at",
+            columns,
+            name,
         )
-        self.delete = _render(sql.SQL("DELETE FROM {} WHERE key = %s").format(name))
-        self.list_user = _render(
-            sql.SQL(
-                "SELECT key, {} FROM {} WHERE user_id = %s AND expires_at > %s ORDER BY created_at"
-            ).format(columns, name)
+        self.delete_user = render(
+            "DELETE FROM {} WHERE user_id = %s AND key IS DISTINCT FROM %s::text", name
         )
-        self.delete_user = _render(
-            sql.SQL("DELETE FROM {} WHERE user_id = %s AND key IS DISTINCT FROM %s::text").format(
-                name
-            )
+        self.purge = render(
+            "DELETE FROM {0} WHERE key IN (SELECT key FROM {0} WHERE expires_at <= %s "
+            "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)",
+            name,
         )
-        self.purge = _render(
-            sql.SQL(
-                "DELETE FROM {0} WHERE key IN (SELECT key FROM {0} WHERE expires_at <= %s "
-                "ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)"
-            ).format(name)
-        )
-        self.scan = _render(
-            sql.SQL("SELECT key, {} FROM {} WHERE key > %s ORDER BY key LIMIT %s").format(
-                columns, name
-            )
+        self.scan = render(
+            "SELECT key, {} FROM {} WHERE key > %s ORDER BY key LIMIT %s", columns, name
         )
 
 

@@ -17,22 +17,18 @@ retry after a server restart, 503s). Schema (created on first use unless
 
 from __future__ import annotations
 
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg import sql
 
 from websession.auth.users import User, user_row, username_key
 from websession.stores.postgres._async.database import AsyncDatabase
+from websession.stores.postgres.sql import render
 from websession.stores.url import PostgresOptions
 
 __all__ = ["AsyncPostgresUserStore", "UserStatements"]
 
 _COLUMNS = ("id", "username", "password_hash", "created_at", "password_changed_at")
-
-
-def _render(query: sql.Composed) -> LiteralString:
-    # literal SQL around an identifier checked by check_table
-    return query.as_string(None)
 
 
 class UserStatements:
@@ -50,23 +46,19 @@ class UserStatements:
                 "password_changed_at DOUBLE PRECISION NOT NULL)"
             ).format(name)
         ]
-        self.get = _render(sql.SQL("SELECT {} FROM {} WHERE id = %s").format(columns, name))
-        self.find = _render(
-            sql.SQL("SELECT {} FROM {} WHERE username_key = %s").format(columns, name)
+        self.get = render("SELECT {} FROM {} WHERE id = %s", columns, name)
+        self.find = render("SELECT {} FROM {} WHERE username_key = %s", columns, name)
+        self.create = render(
+            "INSERT INTO {} (id, username, username_key, password_hash, created_at, "
+            "password_changed_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            name,
         )
-        self.create = _render(
-            sql.SQL(
-                "INSERT INTO {} (id, username, username_key, password_hash, created_at, "
-                "password_changed_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-            ).format(name)
+        self.set_password = render(
+            "UPDATE {} SET password_hash = %s, password_changed_at = %s "
+            "WHERE id = %s AND password_hash = %s",
+            name,
         )
-        self.set_password = _render(
-            sql.SQL(
-                "UPDATE {} SET password_hash = %s, password_changed_at = %s "
-                "WHERE id = %s AND password_hash = %s"
-            ).format(name)
-        )
-        self.delete = _render(sql.SQL("DELETE FROM {} WHERE id = %s").format(name))
+        self.delete = render("DELETE FROM {} WHERE id = %s", name)
 
 
 def _user(row: Any) -> User | None:

@@ -395,10 +395,10 @@ def test_a_refused_regenerate_leaves_at_most_an_extra_index_member(
     store.create(old, record)
     assert store.replace(old, new, record) is False
     assert admin.exists(session_key(store, new)) == 0
-    members = {m.decode() for m in admin.zrange(index_key(store, user), 0, -1)}
-    assert members == ({old, new} if kind == "redis-cluster" else {old})
+    members = set(admin.zrange(index_key(store, user), 0, -1))
+    assert members == ({old.encode(), new.encode()} if kind == "redis-cluster" else {old.encode()})
     assert store.list_user(user, now) == [(old, record)]
-    assert {m.decode() for m in admin.zrange(index_key(store, user), 0, -1)} == {old}
+    assert set(admin.zrange(index_key(store, user), 0, -1)) == {old.encode()}
 
 
 def test_regenerate_is_one_script_on_standalone_and_two_steps_on_a_cluster(

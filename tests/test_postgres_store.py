@@ -90,6 +90,8 @@ def test_every_operation_is_one_statement(
         lambda: store.delete_user("u"),
         lambda: store.delete(other),
         lambda: store.purge_expired(now),
+        lambda: store.scan(None, 10),
+        lambda: store.replace(other, key, make_record({})),  # refused: still one statement
     ]
     assert [statements_during(admin, table, op) for op in operations] == [1] * len(operations)
 

@@ -68,8 +68,9 @@ class RedisStore(RedisDriver):
     def scan(
         self, cursor: str | None, limit: int
     ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
-        """See ``Iterating.scan``: one SCAN step (server by server on a cluster), then
-        the records found in one pipeline. Cursors are ``<server>:<SCAN cursor>``."""
+        """See ``Iterating.scan``: one SCAN step (server by server on a cluster, the
+        primaries in address order), then the records found in one pipeline. Cursors are
+        ``<server>:<SCAN cursor>``, valid while the cluster keeps its primaries."""
         server, position = scan_position(cursor)
         reply, servers = self._on_server(server, self._plans.scan_command(position, limit))
         if reply is None:  # no such server (the cluster shrank): nothing left

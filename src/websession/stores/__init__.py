@@ -19,7 +19,8 @@ session travels in an encrypted cookie; ``SessionMiddleware`` and Flask's ``init
 accept it as ``store``.
 
 ``open_store(url)`` gives the sync form, ``open_async_store(url)`` the async form.
-A server store's driver is imported only when its URL is used.
+A server store's driver is imported only when its URL is used. URLs are read by
+``websession.stores.url``, the one parser session stores and user stores share.
 """
 
 from __future__ import annotations

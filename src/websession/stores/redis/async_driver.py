@@ -182,4 +182,5 @@ class AsyncRedisDriver:
         """Close every connection."""
         await self._drop_idle()
         if self._cluster is not None:
+            self._cluster_ready = False  # a closed cluster client loads its slots again
             await self._cluster.aclose()

@@ -33,7 +33,8 @@ Schema (``CREATE ... IF NOT EXISTS``, under an advisory lock)::
 The package::
 
     sql.py              schema, statements (rendered once) and row codecs
-    errors.py           driver errors as StoreErrors; pool settings
+    errors.py           driver errors as StoreErrors
+    pool.py             pool settings, and whether the pool could connect
     async_lease.py      how the async stores borrow connections (held for reuse)
     lease.py            ... and the sync ones (straight from the pool)
     _async/database.py  one table's connections: retry, setup, cursors

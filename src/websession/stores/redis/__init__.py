@@ -11,7 +11,7 @@ The package, one room per concept::
     scripts.py        the Lua scripts (each one atomic step on the server)
     plans.py          every operation as a sans-IO plan; key layout, round trips and
                       the Redis Cluster trade-offs are described there
-    errors.py         driver errors as StoreErrors, shared client settings
+    errors.py         driver errors as StoreErrors
     _async/client.py  batches through a redis-py client (sync twin generated)
     driver.py         the sync driver (redis-py's clients)
     async_driver.py   the async driver (own connections; redis-py's cluster client)

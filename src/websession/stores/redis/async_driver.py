@@ -25,10 +25,10 @@ from redis.exceptions import ResponseError
 
 from websession.errors import StoreTimeout
 from websession.stores.redis._async.client import on_server, send
-from websession.stores.redis.errors import DRIVER_ERRORS, client_settings, noscript, store_error
-from websession.stores.redis.options import RedisOptions
+from websession.stores.redis.errors import DRIVER_ERRORS, store_error
+from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans
-from websession.stores.redis.scripts import Command, as_eval
+from websession.stores.redis.scripts import Command, as_eval, noscript
 
 __all__ = ["AsyncRedisDriver"]
 

@@ -22,8 +22,8 @@ from redis.retry import Retry
 
 from websession.errors import StoreTimeout
 from websession.stores.redis._sync.client import on_server, send
-from websession.stores.redis.errors import DRIVER_ERRORS, client_settings, store_error
-from websession.stores.redis.options import RedisOptions
+from websession.stores.redis.errors import DRIVER_ERRORS, store_error
+from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans
 from websession.stores.redis.scripts import Command
 

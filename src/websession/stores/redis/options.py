@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from websession.errors import ConfigError
 from websession.stores.url import positive_seconds, query_options, whole_number
 
-__all__ = ["RedisOptions", "parse_url"]
+__all__ = ["RedisOptions", "client_settings", "parse_url"]
 
 _SCHEMES = {"redis": False, "valkey": False, "rediss": True, "redis+cluster": False}
 _DEFAULT_PORT = 6379
@@ -120,3 +120,14 @@ def _option(name: str, value: str) -> Any:
         f"unknown Redis URL option {name!r}: use prefix, connect_timeout, timeout "
         "or max_connections"
     )
+
+
+def client_settings(options: RedisOptions) -> dict[str, Any]:
+    """redis-py client settings common to every kind of client."""
+    return {
+        "username": options.username,
+        "password": options.password,
+        "socket_timeout": options.timeout,
+        "socket_connect_timeout": options.connect_timeout,
+        "max_connections": options.max_connections,
+    }

@@ -4,7 +4,7 @@ Every script touches only the keys in ``KEYS``, except that on standalone Redis 
 index prefix argument non-empty) the write scripts also maintain the per-user index
 keys they derive from the session's ``m:u`` field. A script is called by EVALSHA;
 ``as_eval`` gives the EVAL form to send after a NOSCRIPT reply (a server restart or
-SCRIPT FLUSH).
+SCRIPT FLUSH), and ``noscript`` finds the replies that call for it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from typing import Any
+
+from redis.exceptions import NoScriptError
 
 __all__ = [
     "CREATE",
@@ -24,6 +26,8 @@ __all__ = [
     "Command",
     "Script",
     "as_eval",
+    "first_key",
+    "noscript",
 ]
 
 Command = tuple[Any, ...]
@@ -75,6 +79,19 @@ class Script:
     def call(self, keys: Sequence[str], args: Sequence[Any]) -> Command:
         """The EVALSHA command running this script on ``keys`` with ``args``."""
         return ("EVALSHA", self.sha, len(keys), *keys, *args)
+
+
+def noscript(results: list[Any]) -> list[int]:
+    """Positions of pipelined scripts to run again by EVAL; raise any other error."""
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, NoScriptError):
+            raise result
+    return [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+
+
+def first_key(command: Command) -> Any:
+    """The key a command is routed by on a cluster."""
+    return command[3] if command[0] in ("EVALSHA", "EVAL") else command[1]
 
 
 def as_eval(command: Command) -> Command:

@@ -26,13 +26,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from websession.errors import StoreError
 from websession.stores.postgres.async_lease import AsyncLease, AsyncLock, AsyncWork
-from websession.stores.postgres.errors import (
-    DRIVER_ERRORS,
-    ConnectErrors,
-    ConnectionLost,
-    pool_settings,
-    store_error,
-)
+from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost, store_error
+from websession.stores.postgres.pool import ConnectErrors, pool_settings
 from websession.stores.url import PostgresOptions
 
 __all__ = ["AsyncDatabase"]

@@ -26,14 +26,9 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from websession.errors import StoreError
-from websession.stores.postgres.errors import (
-    DRIVER_ERRORS,
-    ConnectErrors,
-    ConnectionLost,
-    pool_settings,
-    store_error,
-)
+from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost, store_error
 from websession.stores.postgres.lease import Lease, Lock, Work
+from websession.stores.postgres.pool import ConnectErrors, pool_settings
 from websession.stores.url import PostgresOptions
 
 __all__ = ["Database"]

@@ -14,8 +14,7 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
-from websession.stores.redis.errors import first_key, noscript
-from websession.stores.redis.scripts import Command, as_eval
+from websession.stores.redis.scripts import Command, as_eval, first_key, noscript
 
 __all__ = ["call", "on_server", "send"]
 

@@ -289,3 +289,35 @@ async def test_async_sqlite_writes_waiting_for_a_lock_do_not_stall_the_loop(
         assert await writing is True
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_user_store_takes_setup_false_as_the_session_store_does(tmp_path: Path) -> None:
+    import psycopg
+
+    from websession.auth.userstores.postgres import PostgresUserStore
+
+    url = user_store_url("postgres", tmp_path) + "&setup=false"
+    store = open_user_store(url)
+    assert isinstance(store, PostgresUserStore)
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.get("anyone")
+        assert isinstance(caught.value.__cause__, psycopg.errors.UndefinedTable)
+        store.setup()
+        store.setup()  # idempotent
+        user = make_user()
+        assert store.create(user)
+        assert store.get(user.id) == user
+    finally:
+        store.close()
+        drop_user_table(url)
+
+
+def test_postgres_user_store_repr_never_shows_the_password() -> None:
+    store = open_user_store("postgresql://app:s3cret-pw@db.internal/users?timeout=0.1")
+    try:
+        assert "s3cret-pw" not in repr(store)
+        assert "db.internal" in repr(store)
+    finally:
+        store.close()

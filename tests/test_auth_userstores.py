@@ -3,8 +3,13 @@ then what is specific to each store and to opening stores by URL."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -225,3 +230,94 @@ def test_postgres_users_are_shared_between_sync_and_async_stores(tmp_path: Path)
         sync.close()
         harness.close()
         drop_user_table(url)
+
+
+# -- SQLite: readers never wait for a writer -----------------------------------------
+
+
+@pytest.fixture
+def write_locked(tmp_path: Path) -> Iterator[Path]:
+    """An SQLite users database whose write lock another process holds for 2 seconds."""
+    path = tmp_path / "users.db"
+    SQLiteUserStore(path).close()  # the table exists
+    script = (
+        "import sqlite3, sys, time\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(2)\n"
+        "db.execute('COMMIT')\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        yield path
+        holder.wait(timeout=30)
+
+
+def test_sqlite_reads_go_on_while_a_write_waits_for_another_process(write_locked: Path) -> None:
+    store = SQLiteUserStore(write_locked, timeout=10)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writing = pool.submit(store.create, make_user("late"))
+            time.sleep(0.2)  # the write now waits for the other process's lock
+            assert not writing.done()
+            started = time.monotonic()
+            assert store.find("nobody") is None
+            assert store.get("nobody") is None
+            assert time.monotonic() - started < 1.0  # not the rest of the 2 s lock
+            assert writing.result(timeout=30) is True
+        assert store.find("late") is not None
+    finally:
+        store.close()
+
+
+async def test_async_sqlite_writes_waiting_for_a_lock_do_not_stall_the_loop(
+    write_locked: Path,
+) -> None:
+    store = open_async_user_store(f"sqlite:///{write_locked}")
+    try:
+        writing = asyncio.ensure_future(store.create(make_user("late")))
+        await asyncio.sleep(0.2)
+        assert not writing.done()
+        started = time.monotonic()
+        assert await store.find("nobody") is None
+        await asyncio.sleep(0.01)  # the loop itself answers at once
+        assert time.monotonic() - started < 1.0
+        assert await writing is True
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_user_store_takes_setup_false_as_the_session_store_does(tmp_path: Path) -> None:
+    import psycopg
+
+    from websession.auth.userstores.postgres import PostgresUserStore
+
+    url = user_store_url("postgres", tmp_path) + "&setup=false"
+    store = open_user_store(url)
+    assert isinstance(store, PostgresUserStore)
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.get("anyone")
+        assert isinstance(caught.value.__cause__, psycopg.errors.UndefinedTable)
+        store.setup()
+        store.setup()  # idempotent
+        user = make_user()
+        assert store.create(user)
+        assert store.get(user.id) == user
+    finally:
+        store.close()
+        drop_user_table(url)
+
+
+def test_postgres_user_store_repr_never_shows_the_password() -> None:
+    store = open_user_store("postgresql://app:s3cret-pw@db.internal/users?timeout=0.1")
+    try:
+        assert "s3cret-pw" not in repr(store)
+        assert "db.internal" in repr(store)
+    finally:
+        store.close()

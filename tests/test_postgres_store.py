@@ -90,6 +90,8 @@ def test_every_operation_is_one_statement(
         lambda: store.delete_user("u"),
         lambda: store.delete(other),
         lambda: store.purge_expired(now),
+        lambda: store.scan(None, 10),
+        lambda: store.replace(other, key, make_record({})),  # refused: still one statement
     ]
     assert [statements_during(admin, table, op) for op in operations] == [1] * len(operations)
 
@@ -356,10 +358,10 @@ async def test_async_wait_for_a_busy_store_is_a_timeout(url: str) -> None:
     try:
         key = new_key()
         await store.create(key, make_record({"a": 1}))
-        await store._slots.acquire()  # the one connection is busy elsewhere
+        await store._db.lease._slots.acquire()  # the one connection is busy elsewhere
         with pytest.raises(StoreTimeout, match="no PostgreSQL connection became free"):
             await store.load(key)
-        store._slots.release()
+        store._db.lease._slots.release()
         loaded = await store.load(key)
         assert loaded is not None
         assert loaded.data == {"a": 1}
@@ -374,12 +376,12 @@ async def test_async_store_hands_held_connections_back_when_idle(url: str) -> No
     assert isinstance(store, AsyncPostgresStore)
     try:
         await store.load(new_key())
-        assert store._held  # kept for the next operation
+        assert store._db.lease._held  # kept for the next operation
         deadline = asyncio.get_running_loop().time() + 5
-        while store._held and asyncio.get_running_loop().time() < deadline:
+        while store._db.lease._held and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
-        assert not store._held
-        assert store._pool.get_stats()["pool_available"] >= 1
+        assert not store._db.lease._held
+        assert store._db.pool.get_stats()["pool_available"] >= 1
         assert await store.load(new_key()) is None  # and the store goes on working
     finally:
         await store.close()

@@ -18,8 +18,10 @@ import redis.cluster
 from tests.conftest import server_url, store_url
 from tests.serverapp import request_costs
 from tests.test_redis_faults import RedisProcess
+from websession.core.lifecycle import REVOKED_KEY
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
+from websession.stores.base import Purging
 from websession.stores.redis import (
     AsyncRedisStore,
     RedisOptions,
@@ -215,7 +217,7 @@ def test_update_runs_one_script(store: RedisStore, admin: Admin, nodes: list[red
 
 
 def test_writes_with_a_user_send_one_request_per_server(
-    store: RedisStore, admin: Admin, nodes: list[redis.Redis]
+    store: RedisStore, admin: Admin, nodes: list[redis.Redis], kind: str
 ) -> None:
     warm_up(store, admin, nodes)
     old, new = new_key(), new_key()
@@ -223,14 +225,16 @@ def test_writes_with_a_user_send_one_request_per_server(
     record = make_record({"a": 1}, user_id=user)
     servers = distinct_nodes(admin, session_key(store, old), index_key(store, user))
     assert round_trips(nodes, lambda: store.create(old, record)) == servers
-    servers = distinct_nodes(
-        admin, session_key(store, old), session_key(store, new), index_key(store, user)
-    )
-    assert round_trips(nodes, lambda: store.replace(old, new, record)) == servers
+    if kind == "redis":
+        assert round_trips(nodes, lambda: store.replace(old, new, record)) == 1
+    else:  # the index member and the old session's check-and-delete, then the new one
+        servers = distinct_nodes(admin, session_key(store, old), index_key(store, user))
+        assert round_trips(nodes, lambda: store.replace(old, new, record)) == servers + 1
 
 
-def test_purge_expired_does_no_io(store: RedisStore, nodes: list[redis.Redis]) -> None:
-    assert round_trips(nodes, lambda: store.purge_expired(FakeClock()())) == 0
+def test_redis_does_not_claim_purging(store: RedisStore) -> None:
+    """Redis expires records itself (TTLs): no purge to run, none faked."""
+    assert not isinstance(store, Purging)
 
 
 async def test_requests_cost_zero_one_and_two_round_trips(
@@ -375,6 +379,39 @@ def test_moving_a_session_to_another_user(store: RedisStore, admin: Admin, kind:
     assert admin.zrange(index_key(store, alice), 0, -1) == stale
     assert store.delete_user(bob) == 1
     assert admin.exists(index_key(store, bob)) == 0
+
+
+def test_a_refused_regenerate_leaves_at_most_an_extra_index_member(
+    store: RedisStore, admin: Admin, kind: str
+) -> None:
+    """Standalone: one script, so a refused replace changes nothing at all. Cluster: the
+    new session's index member is written before the old session is checked, so a
+    refusal leaves that member (never a session missing from its index); it leads
+    nowhere and the next read of the index prunes it."""
+    now = FakeClock()()
+    user = "user-" + new_key()
+    old, new = new_key(), new_key()
+    record = make_record({REVOKED_KEY: now}, now=now, user_id=user)
+    store.create(old, record)
+    assert store.replace(old, new, record) is False
+    assert admin.exists(session_key(store, new)) == 0
+    members = set(admin.zrange(index_key(store, user), 0, -1))
+    assert members == ({old.encode(), new.encode()} if kind == "redis-cluster" else {old.encode()})
+    assert store.list_user(user, now) == [(old, record)]
+    assert set(admin.zrange(index_key(store, user), 0, -1)) == {old.encode()}
+
+
+def test_regenerate_is_one_script_on_standalone_and_two_steps_on_a_cluster(
+    store: RedisStore, admin: Admin, nodes: list[redis.Redis], kind: str
+) -> None:
+    warm_up(store, admin, nodes)
+    old, new = new_key(), new_key()
+    record = make_record({"a": 1})
+    store.create(old, record)
+    ran = commands_during(nodes, lambda: store.replace(old, new, record))
+    assert ran["evalsha"] == (1 if kind == "redis" else 2)
+    assert ran["del"] == 1
+    assert ran["hgetall"] == 0
 
 
 def test_unbinding_the_user_keeps_the_session(store: RedisStore, admin: Admin) -> None:

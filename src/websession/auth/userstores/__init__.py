@@ -18,14 +18,14 @@ form. psycopg is imported only when a ``postgresql://`` URL is used.
 from __future__ import annotations
 
 import importlib
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from types import ModuleType
 
 from websession.auth.users import AsyncUserStore, UserStore
 from websession.auth.userstores.adapter import AsyncUserAdapter
 from websession.auth.userstores.memory import MemoryUserStore
 from websession.auth.userstores.sqlite import SQLiteUserStore
 from websession.errors import ConfigError
+from websession.stores.url import POSTGRES_SCHEMES, scheme, sqlite_path
 
 __all__ = [
     "AsyncUserAdapter",
@@ -35,43 +35,39 @@ __all__ = [
     "open_user_store",
 ]
 
-_POSTGRES = ("postgresql", "postgres")
+_EXAMPLE = "'sqlite:///users.db' or 'postgresql://host/db'"
 
 
-def _scheme(url: str) -> str:
-    if not isinstance(url, str) or "://" not in url:
+def _postgres() -> ModuleType:
+    try:
+        return importlib.import_module("websession.auth.userstores.postgres")
+    except ImportError as exc:
         raise ConfigError(
-            f"a user store URL looks like 'sqlite:///users.db' or 'postgresql://host/db', "
-            f"not {url!r}"
-        )
-    return url.split("://", 1)[0].lower()
-
-
-def _postgres(class_name: str, url: str) -> Any:
-    module = importlib.import_module("websession.auth.userstores.postgres")
-    return getattr(module, class_name)(url)
+            "postgresql:// user stores need the 'postgres' extra: "
+            "pip install 'websession[postgres]'"
+        ) from exc
 
 
 def open_user_store(url: str) -> UserStore:
     """Return the sync user store for ``url``."""
-    scheme = _scheme(url)
-    if scheme == "memory":
+    kind = scheme(url, what="user store", example=_EXAMPLE)
+    if kind == "memory":
         return MemoryUserStore()
-    if scheme == "sqlite":
-        path = unquote(urlsplit(url).path)
-        return SQLiteUserStore((path[1:] if path.startswith("/") else path) or ":memory:")
-    if scheme in _POSTGRES:
-        store: UserStore = _postgres("PostgresUserStore", url)
+    if kind == "sqlite":
+        return SQLiteUserStore(sqlite_path(url))
+    if kind in POSTGRES_SCHEMES:
+        postgres = _postgres()
+        store: UserStore = postgres.PostgresUserStore(postgres.parse_url(url))
         return store
     raise ConfigError(
-        f"unknown user store scheme {scheme!r} in {url!r}: use memory://, sqlite:/// "
-        "or postgresql://"
+        f"unknown user store scheme {kind!r} in {url!r}: use memory://, sqlite:/// or postgresql://"
     )
 
 
 def open_async_user_store(url: str) -> AsyncUserStore:
     """Return the async user store for ``url``."""
-    if _scheme(url) in _POSTGRES:
-        store: AsyncUserStore = _postgres("AsyncPostgresUserStore", url)
+    if scheme(url, what="user store", example=_EXAMPLE) in POSTGRES_SCHEMES:
+        postgres = _postgres()
+        store: AsyncUserStore = postgres.AsyncPostgresUserStore(postgres.parse_url(url))
         return store
     return AsyncUserAdapter(open_user_store(url))

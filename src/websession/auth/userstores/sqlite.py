@@ -11,23 +11,23 @@ Schema (created on first use)::
         password_changed_at REAL NOT NULL
     )
 
-The table can live in the sessions database or a file of its own.
+The table can live in the sessions database or a file of its own. Readers never wait
+for writers: writes go through one connection behind a lock (SQLite has one writer at
+a time anyway, and a write may wait up to ``timeout`` for another process's lock),
+while each thread reads on a connection of its own, which WAL lets proceed meanwhile.
+An in-memory database (``:memory:``) is one connection, shared by both.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from websession.auth.users import User, user_row, username_key
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 
 __all__ = ["SQLiteUserStore"]
-
-T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS websession_users (
@@ -39,11 +39,26 @@ CREATE TABLE IF NOT EXISTS websession_users (
     password_changed_at REAL NOT NULL
 )
 """
-_COLUMNS = "id, username, password_hash, created_at, password_changed_at"
+_SELECT = (
+    "SELECT id, username, password_hash, created_at, password_changed_at FROM websession_users"
+)
+_GET = _SELECT + " WHERE id = ?"
+_FIND = _SELECT + " WHERE username_key = ?"
+_CREATE = (
+    "INSERT OR IGNORE INTO websession_users (id, username, username_key, password_hash, "
+    "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_NEW_HASH = (
+    "UPDATE websession_users SET password_hash = ?, password_changed_at = ? "
+    "WHERE id = ? AND password_hash = ?"
+)
+_DELETE = "DELETE FROM websession_users WHERE id = ?"
 
 
-def _user(row: tuple[str, str, str, float, float] | None) -> User | None:
-    return None if row is None else User(*row)
+def _failure(exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return StoreTimeout("the SQLite user database stayed locked")
+    return StoreError("an SQLite user store operation failed")
 
 
 class SQLiteUserStore:
@@ -51,90 +66,87 @@ class SQLiteUserStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
+        self._timeout = timeout
+        self._lock = threading.Lock()  # the writer's
+        self._readers_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            self._db.execute(_SCHEMA)
+            self._writer = self._connect()
+            self._writer.execute("PRAGMA journal_mode=WAL")
+            self._writer.execute(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the SQLite user database {self.path}") from exc
 
-    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+        return db
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (the writer's for ``:memory:``)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the user store is closed")
+            if self.path == ":memory:":
+                return self._writer
+            db = self._local.db = self._connect()
+            with self._readers_lock:
+                self._readers.append(db)
+        return db
+
+    def _read(self, query: str, key: str) -> User | None:
+        try:
+            if self.path == ":memory:":
+                with self._lock:
+                    row = self._writer.execute(query, (key,)).fetchone()
+            else:
+                row = self._reader().execute(query, (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise _failure(exc) from exc
+        return None if row is None else User(*row)
+
+    def _write(self, query: str, params: tuple[object, ...]) -> bool:
         try:
             with self._lock:
-                return fn(self._db)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreTimeout("the SQLite user database stayed locked") from exc
-            raise StoreError("an SQLite user store operation failed") from exc
+                return self._writer.execute(query, params).rowcount == 1
         except sqlite3.Error as exc:
-            raise StoreError("an SQLite user store operation failed") from exc
+            raise _failure(exc) from exc
 
     def get(self, user_id: str) -> User | None:
-        """See ``UserStore.get``."""
-        return _user(
-            self._call(
-                lambda db: db.execute(
-                    f"SELECT {_COLUMNS} FROM websession_users WHERE id = ?",  # noqa: S608
-                    (user_id,),
-                ).fetchone()
-            )
-        )
+        """See ``UserStore.get``: one primary-key read, never behind a writer."""
+        return self._read(_GET, user_id)
 
     def find(self, username: str) -> User | None:
-        """See ``UserStore.find``."""
-        return _user(
-            self._call(
-                lambda db: db.execute(
-                    f"SELECT {_COLUMNS} FROM websession_users WHERE username_key = ?",  # noqa: S608
-                    (username_key(username),),
-                ).fetchone()
-            )
-        )
+        """See ``UserStore.find``: one read through the unique username index."""
+        return self._read(_FIND, username_key(username))
 
     def create(self, user: User) -> bool:
         """See ``UserStore.create``: INSERT OR IGNORE on both unique columns."""
-        values = user_row(user)
-        return self._call(
-            lambda db: (
-                db.execute(
-                    "INSERT OR IGNORE INTO websession_users (id, username, username_key, "
-                    "password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    values,
-                ).rowcount
-                == 1
-            )
-        )
+        return self._write(_CREATE, user_row(user))
 
     def set_password(
         self, user_id: str, *, old_hash: str, new_hash: str, changed_at: float
     ) -> bool:
         """See ``UserStore.set_password``: one conditional UPDATE."""
-        return self._call(
-            lambda db: (
-                db.execute(
-                    "UPDATE websession_users SET password_hash = ?, password_changed_at = ? "
-                    "WHERE id = ? AND password_hash = ?",
-                    (new_hash, changed_at, user_id, old_hash),
-                ).rowcount
-                == 1
-            )
-        )
+        return self._write(_NEW_HASH, (new_hash, changed_at, user_id, old_hash))
 
     def delete(self, user_id: str) -> bool:
         """See ``UserStore.delete``."""
-        return self._call(
-            lambda db: (
-                db.execute("DELETE FROM websession_users WHERE id = ?", (user_id,)).rowcount == 1
-            )
-        )
+        return self._write(_DELETE, (user_id,))
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close every connection."""
+        with self._readers_lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+        for db in readers:
+            db.close()
         with self._lock:
-            self._db.close()
+            self._writer.close()

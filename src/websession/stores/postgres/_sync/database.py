@@ -1,0 +1,173 @@
+# Generated from ../_async/database.py by scripts/generate_sync.py: do not edit.
+"""One PostgreSQL table's connections, for the session store and the user store.
+
+A database object runs one statement per operation on a borrowed autocommit connection
+(one round trip), with a cursor made once per connection. Nothing connects until the
+first operation, so an app starts while PostgreSQL is down and answers 503 until it is
+back. The schema is created on first use (unless ``setup=false``), under an advisory
+lock so that workers starting together do not race. A statement that fails because
+its pooled connection was dead (server restarted) makes the pool check its idle
+connections and is sent once more: every operation of the stores can be repeated
+safely. Failures are StoreErrors chained from the driver's error.
+
+The async source; ``_sync/database.py`` is generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, LiteralString, TypeVar
+from weakref import WeakKeyDictionary
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.types.json import set_json_loads
+from psycopg_pool import ConnectionPool
+
+from websession.errors import StoreError
+from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost, store_error
+from websession.stores.postgres.lease import Lease, Lock, Work
+from websession.stores.postgres.pool import ConnectErrors, pool_settings
+from websession.stores.url import PostgresOptions
+
+__all__ = ["Database"]
+
+T = TypeVar("T")
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    set_json_loads(orjson.loads, conn)
+
+
+class Database:
+    """Connections to one table: ``what`` names the store in error messages."""
+
+    def __init__(
+        self,
+        options: PostgresOptions,
+        *,
+        schema: Sequence[sql.SQL | sql.Composed],
+        lock_key: str,
+        what: str,
+    ) -> None:
+        self.options = options
+        self._schema = schema
+        self._lock_key = lock_key
+        self._what = what
+        self.pool: ConnectionPool[Any] = ConnectionPool(
+            options.conninfo, configure=_configure, **pool_settings(options)
+        )
+        self.lease = Lease(self.pool, options.max_connections, options.timeout)
+        self._connect_errors = ConnectErrors(self.pool)
+        self._cursors: WeakKeyDictionary[psycopg.Connection[Any], psycopg.Cursor[Any]]
+        self._cursors = WeakKeyDictionary()
+        self._lock = Lock()
+        self._setup_lock = Lock()
+        self._open = False
+        self._ready = not options.setup
+
+    def fetchone(self, query: LiteralString, params: Sequence[Any]) -> Any:
+        """The first row of ``query``, or None."""
+
+        def run(conn: psycopg.Connection[Any]) -> Any:
+            cursor = self._cursor(conn)
+            cursor.execute(query, params)
+            return cursor.fetchone()
+
+        return self.run(run)
+
+    def fetchall(self, query: LiteralString, params: Sequence[Any]) -> list[Any]:
+        """Every row of ``query``."""
+
+        def run(conn: psycopg.Connection[Any]) -> list[Any]:
+            cursor = self._cursor(conn)
+            cursor.execute(query, params)
+            return cursor.fetchall()
+
+        return self.run(run)
+
+    def rowcount(self, query: LiteralString, params: Sequence[Any]) -> int:
+        """How many rows ``query`` changed."""
+
+        def run(conn: psycopg.Connection[Any]) -> int:
+            cursor = self._cursor(conn)
+            cursor.execute(query, params)
+            return cursor.rowcount
+
+        return self.run(run)
+
+    def run(self, work: Work[T]) -> T:
+        """Run ``work`` on a borrowed connection (the schema made first if needed)."""
+        try:
+            if not self._ready:
+                self._prepare()
+            return self._with_retry(work)
+        except DRIVER_ERRORS as exc:
+            raise self._error(exc) from _cause(exc)
+
+    def setup(self) -> None:
+        """Create the table and its indexes if they are missing (idempotent)."""
+        try:
+            self._prepare(again=True)
+        except DRIVER_ERRORS as exc:
+            raise self._error(exc) from _cause(exc)
+
+    def close(self) -> None:
+        """Hand back held connections and close the pool."""
+        self.lease.close()
+        self.pool.close()
+
+    def _error(self, exc: BaseException) -> StoreError:
+        unreachable = self._connect_errors.since_last_asked()
+        return store_error(_cause(exc), unreachable, self._what)
+
+    def _with_retry(self, work: Work[T]) -> T:
+        try:
+            return self._attempt(work)
+        except ConnectionLost:
+            self.lease.reset()  # drop the other dead connections, then once more
+            return self._attempt(work)
+
+    def _attempt(self, work: Work[T]) -> T:
+        if not self._open:
+            with self._lock:
+                if not self._open:
+                    self.pool.open(wait=False)
+                    self._open = True
+        conn = self.lease.take()
+        try:
+            result = work(conn)
+        except BaseException as exc:
+            self.lease.failed(conn)
+            if isinstance(exc, psycopg.OperationalError) and conn.broken:
+                raise ConnectionLost("the pooled connection was dead") from exc
+            raise
+        self.lease.give_back(conn)
+        return result
+
+    def _cursor(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        """The connection's cursor, made once: a new cursor per statement costs more."""
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.closed:
+            cursor = self._cursors[conn] = conn.cursor()
+        return cursor
+
+    def _prepare(self, *, again: bool = False) -> None:
+        with self._setup_lock:
+            if again or not self._ready:
+                self._with_retry(self._create_schema)
+                self._ready = True
+
+    def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
+            for statement in self._schema:
+                conn.execute(statement)
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The driver's own error behind a ``ConnectionLost``, else ``exc``."""
+    if isinstance(exc, ConnectionLost) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc

@@ -1,0 +1,43 @@
+"""Pool settings and pool health shared by every PostgreSQL store (sessions and users,
+sync and async)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from websession.stores.url import PostgresOptions
+
+__all__ = ["ConnectErrors", "pool_settings"]
+
+
+class ConnectErrors:
+    """Tells whether a pool failed to connect since the last time it was asked: a wait
+    for a connection that ends that way means the server is unreachable, not busy."""
+
+    def __init__(self, pool: ConnectionPool[Any] | AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+        self._seen = 0
+
+    def since_last_asked(self) -> bool:
+        """True if the pool failed to connect since the last call."""
+        errors = self._pool.get_stats().get("connections_errors", 0)
+        seen, self._seen = self._seen, errors
+        return errors > seen
+
+
+def pool_settings(options: PostgresOptions) -> dict[str, Any]:
+    """Pool arguments shared by the sync and async pools."""
+    statement_ms = max(1, round(options.timeout * 1000))
+    return {
+        "min_size": 1,
+        "max_size": options.max_connections,
+        "timeout": options.timeout,
+        # give up a failed (re)connection quickly: the next request starts a new one,
+        # so service resumes soon after the server is back
+        "reconnect_timeout": options.timeout,
+        "kwargs": {"autocommit": True, "options": f"-c statement_timeout={statement_ms}"},
+        "open": False,
+        "name": f"websession-{options.table}",
+    }

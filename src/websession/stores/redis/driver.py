@@ -1,0 +1,107 @@
+"""The sync Redis driver: runs batches of commands through redis-py's sync clients.
+
+``RedisDriver`` is the base of ``RedisStore`` (generated from the async store's source):
+it owns the client and sends one batch per call, mapping driver errors to StoreErrors.
+Nothing connects before the first command. A dead pooled connection (server restarted)
+is replaced by one immediate retry, which is safe because every operation can be
+repeated (a repeated create finds its own record and changes nothing); timeouts are
+not retried.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+import redis.cluster
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from websession.errors import StoreTimeout
+from websession.stores.redis._sync.client import on_server, send
+from websession.stores.redis.errors import DRIVER_ERRORS, store_error
+from websession.stores.redis.options import RedisOptions, client_settings
+from websession.stores.redis.plans import Plans
+from websession.stores.redis.scripts import Command
+
+__all__ = ["RedisDriver"]
+
+T = TypeVar("T")
+
+
+def _retry() -> Retry:
+    """One immediate retry replaces a dead pooled connection; timeouts are not retried."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
+def _node(host: str, port: int) -> redis.cluster.ClusterNode:
+    return redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]  # untyped in redis-py
+
+
+class RedisDriver:
+    """Sends command batches to Redis / Valkey or a Redis Cluster, synchronously."""
+
+    def __init__(self, options: RedisOptions) -> None:
+        self.options = options
+        self._plans = Plans(options.prefix, options.cluster)
+        self._lock = threading.Lock()
+        # Redis pools raise when full: the semaphore makes callers wait for a free slot
+        # instead (at most one connection per server per operation).
+        self._slots = threading.BoundedSemaphore(options.max_connections)
+        self._client: redis.Redis | redis.cluster.RedisCluster | None = None
+        if not options.cluster:  # the sync cluster client connects when made: see below
+            host, port = options.hosts[0]
+            self._client = redis.Redis(
+                host=host,
+                port=port,
+                db=options.db,
+                ssl=options.ssl,
+                retry=_retry(),
+                **client_settings(options),
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.options!r})"
+
+    def _connected(self) -> redis.Redis | redis.cluster.RedisCluster:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = redis.cluster.RedisCluster(
+                        startup_nodes=[_node(h, p) for h, p in self.options.hosts],
+                        retry=_retry(),
+                        **client_settings(self.options),
+                    )
+                client = self._client
+        return client
+
+    def _execute(self, batch: list[Command]) -> list[Any]:
+        """One round trip: ``batch`` pipelined, every reply returned."""
+        cluster = self.options.cluster
+        return self._guarded(lambda client: send(client, batch, cluster=cluster))
+
+    def _on_server(self, server: int, command: Command) -> tuple[Any, int]:
+        """Run ``command`` on one server (see ``client.on_server``)."""
+        cluster = self.options.cluster
+        return self._guarded(lambda client: on_server(client, server, command, cluster=cluster))
+
+    def _guarded(self, work: Callable[[Any], T]) -> T:
+        """``work`` on the client within a connection slot, driver errors mapped."""
+        if not self._slots.acquire(timeout=self.options.timeout):
+            raise StoreTimeout("no Redis connection became free in time")
+        try:
+            return work(self._connected())
+        except DRIVER_ERRORS as exc:
+            raise store_error(exc) from exc
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Close every connection."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()

@@ -7,9 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import django
 import pytest
 from django.conf import settings
+
+import django
 
 SECRET = "websession-django-test-secret-" + "x" * 20
 

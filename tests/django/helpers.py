@@ -36,7 +36,7 @@ def spy_on(url: str) -> SyncSpy:
     """Put a spy in front of the process's shared sync store for ``url``."""
     shared = shared_store(url)
     spy = SyncSpy(shared.sync())
-    shared._sync = spy  # type: ignore[assignment]  # a test double with the same methods
+    shared._sync = spy  # a test double with the same methods
     return spy
 
 

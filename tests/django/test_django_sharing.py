@@ -36,7 +36,7 @@ def url(tmp_path: Path) -> Iterator[str]:
     shared_store(url).close()
 
 
-class Starlette_:
+class AsgiSide:
     """A Starlette app on websession's middleware, driven from sync tests."""
 
     def __init__(self, url: str) -> None:
@@ -72,8 +72,8 @@ class Starlette_:
 
 
 @pytest.fixture
-def asgi(url: str) -> Iterator[Starlette_]:
-    app = Starlette_(url)
+def asgi(url: str) -> Iterator[AsgiSide]:
+    app = AsgiSide(url)
     yield app
     app.close()
 
@@ -85,7 +85,7 @@ def django_client(value: str = "") -> Client:
     return client
 
 
-def test_django_writes_asgi_reads_and_back(asgi: Starlette_) -> None:
+def test_django_writes_asgi_reads_and_back(asgi: AsgiSide) -> None:
     client = django_client()
     client.get("/write", {"v": "from-django"})
     value = client.cookies["sessionid"].value
@@ -94,13 +94,13 @@ def test_django_writes_asgi_reads_and_back(asgi: Starlette_) -> None:
     assert client.get("/read").json() == {"value": "from-django", "other": "from-asgi"}
 
 
-def test_asgi_session_is_read_by_django(asgi: Starlette_) -> None:
+def test_asgi_session_is_read_by_django(asgi: AsgiSide) -> None:
     response = asgi.get("/write", key="value", v="asgi")
     value = httpx.Cookies(response.cookies)["sessionid"]
     assert django_client(value).get("/read").json() == {"value": "asgi"}
 
 
-def test_asgi_logout_is_a_django_logout(asgi: Starlette_) -> None:
+def test_asgi_logout_is_a_django_logout(asgi: AsgiSide) -> None:
     client = django_client()
     client.get("/write")
     value = client.cookies["sessionid"].value
@@ -108,7 +108,7 @@ def test_asgi_logout_is_a_django_logout(asgi: Starlette_) -> None:
     assert client.get("/read").json() == {}
 
 
-def test_django_logout_is_an_asgi_logout(asgi: Starlette_) -> None:
+def test_django_logout_is_an_asgi_logout(asgi: AsgiSide) -> None:
     client = django_client()
     client.get("/write")
     value = client.cookies["sessionid"].value

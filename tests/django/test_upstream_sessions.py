@@ -193,23 +193,17 @@ class SessionTestsMixin:
         self.assertIsNone(await self.session.aget("some key"))
 
     def test_pop_default(self):
-        self.assertEqual(
-            self.session.pop("some key", "does not exist"), "does not exist"
-        )
+        self.assertEqual(self.session.pop("some key", "does not exist"), "does not exist")
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
     async def test_pop_default_async(self):
-        self.assertEqual(
-            await self.session.apop("some key", "does not exist"), "does not exist"
-        )
+        self.assertEqual(await self.session.apop("some key", "does not exist"), "does not exist")
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
     def test_pop_default_named_argument(self):
-        self.assertEqual(
-            self.session.pop("some key", default="does not exist"), "does not exist"
-        )
+        self.assertEqual(self.session.pop("some key", default="does not exist"), "does not exist")
         self.assertIs(self.session.accessed, True)
         self.assertIs(self.session.modified, False)
 
@@ -488,15 +482,11 @@ class SessionTestsMixin:
 
     async def test_default_expiry_async(self):
         # A normal session has a max age equal to settings.
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
         # So does a custom session with an idle expiration time of 0 (but it'll
         # expire at browser close).
         await self.session.aset_expiry(0)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
 
     def test_custom_expiry_seconds(self):
         modification = timezone.now()
@@ -586,9 +576,7 @@ class SessionTestsMixin:
         await self.session.aset_expiry(None)
         await self.session.aset_expiry(10)
         await self.session.aset_expiry(None)
-        self.assertEqual(
-            await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE
-        )
+        self.assertEqual(await self.session.aget_expiry_age(), settings.SESSION_COOKIE_AGE)
 
     def test_get_expire_at_browser_close(self):
         # Tests get_expire_at_browser_close with different settings and different
@@ -649,9 +637,7 @@ class SessionTestsMixin:
         ]
         for encoded in tests:
             with self.subTest(encoded=encoded):
-                with self.assertLogs(
-                    "django.security.SuspiciousSession", "WARNING"
-                ) as cm:
+                with self.assertLogs("django.security.SuspiciousSession", "WARNING") as cm:
                     self.assertEqual(self.session.decode(encoded), {})
                 # The failed decode is logged.
                 self.assertIn("Session data corrupted", cm.output[0])
@@ -761,7 +747,6 @@ class SessionTestsMixin:
         self.assertEqual(await s1.aload(), {})
 
 
-
 class EngineTestsMixin(SessionTestsMixin):
     """``clearsessions`` and ``aclear_expired`` from Django's ``DatabaseSessionTests``,
     adapted: the engine never writes a past deadline (a past expiry deletes), so the
@@ -858,9 +843,7 @@ class SessionMiddlewareTests(StoreCase, SimpleTestCase):
         request = self.request_factory.get("/")
         middleware = SessionMiddleware(self.get_response_touching_session)
         response = middleware(request)
-        self.assertEqual(
-            response.cookies[settings.SESSION_COOKIE_NAME]["samesite"], "Strict"
-        )
+        self.assertEqual(response.cookies[settings.SESSION_COOKIE_NAME]["samesite"], "Strict")
 
     @override_settings(SESSION_COOKIE_HTTPONLY=False)
     def test_no_httponly_session_cookie(self):
@@ -950,9 +933,7 @@ class SessionMiddlewareTests(StoreCase, SimpleTestCase):
         # from being cached.
         self.assertEqual(response.headers["Vary"], "Cookie")
 
-    @override_settings(
-        SESSION_COOKIE_DOMAIN=".example.local", SESSION_COOKIE_PATH="/example/"
-    )
+    @override_settings(SESSION_COOKIE_DOMAIN=".example.local", SESSION_COOKIE_PATH="/example/")
     def test_session_delete_on_end_with_custom_domain_and_path(self):
         def response_ending_session(request):
             request.session.flush()
@@ -1064,5 +1045,3 @@ class SessionMiddlewareTests(StoreCase, SimpleTestCase):
             str(response.cookies),
         )
         self.assertEqual(response.headers["Vary"], "Cookie")
-
-

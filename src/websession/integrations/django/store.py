@@ -37,6 +37,9 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django ships no inline
     """Django sessions kept in the websession store ``WEBSESSION_STORE``; set
     ``SESSION_ENGINE = "websession.integrations.django"``."""
 
+    _session_key: str | None  # Django's validating property (a signed key, or None)
+    _session_cache: dict[str, Any]  # Django's loaded data
+
     def __init__(self, session_key: str | None = None) -> None:
         self.policy, self._url = _policy()
         self.record: Record | None = None

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from tests.django.conftest import SECRET
 from tests.django.helpers import spy_on, sqlite_url
 from websession.integrations.django import SessionStore, devices, logout_everywhere
 from websession.integrations.django.settings import shared_store
@@ -339,3 +340,32 @@ def test_websession_dict_sets_the_timeouts(url: str) -> None:
         pytest.raises(ImproperlyConfigured),
     ):
         SessionStore()
+
+
+def test_a_cookie_url_is_not_a_store(url: str) -> None:
+    with (
+        override_settings(WEBSESSION_STORE="cookie://"),
+        pytest.raises(ImproperlyConfigured, match="WEBSESSION_STORE"),
+    ):
+        SessionStore()
+
+
+def test_a_read_past_the_refresh_threshold_moves_the_deadline(url: str) -> None:
+    client = Client()
+    client.get("/write")
+    with override_settings(WEBSESSION={"refresh_threshold": 0.0}):
+        spy = spy_on(url)
+        response = client.get("/read")
+        assert spy.take() == ["load", "touch"]
+        assert response.cookies["sessionid"].value == cookie(client)
+
+
+def test_a_cookie_signed_by_a_previous_secret_is_re_signed(url: str) -> None:
+    client = Client()
+    client.get("/write")
+    old = cookie(client)
+    with override_settings(WEBSESSION_SECRET="n" * 40, WEBSESSION={"previous_secrets": [SECRET]}):
+        response = client.get("/read")
+        assert response.json() == {"value": "x"}
+        assert response.cookies["sessionid"].value not in ("", old)
+        assert client.get("/read").json() == {"value": "x"}

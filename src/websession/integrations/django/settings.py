@@ -9,7 +9,7 @@ Django setting             websession
 ``WEBSESSION``             the rest of ``SessionConfig`` (``idle_timeout``,
                            ``absolute_timeout``, ``refresh_threshold``, ``max_size``,
                            ``previous_secrets``); wins over the rows below
-``SESSION_COOKIE_AGE``     ``idle_timeout`` (``absolute_timeout``: 14 days or the age)
+``SESSION_COOKIE_AGE``     ``idle_timeout`` (``absolute_timeout``: 30 days or the age)
 ``SESSION_COOKIE_*``       cookie name, path, domain, Secure, HttpOnly (Django's own
                            middleware sets the cookie with them)
 ``SESSION_EXPIRE_AT_``     ``permanent=False``
@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
+from websession.backends.base import is_cookie_url
 from websession.config import MIN_SECRET_BYTES, SessionConfig
 from websession.errors import ConfigError
 from websession.integrations.django.policy import Policy
@@ -47,7 +48,7 @@ __all__ = ["DEFAULT_STORE", "Settings", "SharedStore", "close_stores", "current"
 DEFAULT_STORE = "sqlite:///websession.sqlite3"
 """The store when ``WEBSESSION_STORE`` is not set: the embedded SQLite store."""
 
-_DEFAULT_ABSOLUTE = timedelta(days=14)
+_DEFAULT_ABSOLUTE = timedelta(days=30)
 _WATCHED = ("SECRET_KEY", "SESSION_", "WEBSESSION")
 _EMBEDDED = {"memory": Run.INLINE, "sqlite": Run.THREAD, "file": Run.THREAD}
 
@@ -102,6 +103,11 @@ def read() -> Settings:
         options["same_site"] = "lax"  # Django sets the cookie; this only keeps the config valid
     options.update(getattr(settings, "WEBSESSION", {}))
     url = getattr(settings, "WEBSESSION_STORE", DEFAULT_STORE)
+    if not isinstance(url, str) or "://" not in url or is_cookie_url(url):
+        raise ImproperlyConfigured(
+            f"WEBSESSION_STORE must be a store URL such as 'sqlite:///sessions.db' or "
+            f"'redis://localhost:6379/0', not {url!r} (cookie:// is not a store)"
+        )
     try:
         config = SessionConfig(secret=_secret(), **options)
     except (ConfigError, TypeError) as exc:

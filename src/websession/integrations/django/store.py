@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 
+from websession.core.signing import Verified
 from websession.errors import StoreError
 from websession.integrations.django import settings as engine_settings
 from websession.integrations.django._async import flows as aflows
@@ -48,13 +49,16 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django ships no inline
         """The JSON of each stored value, to patch only what changed."""
         self._user_id: str | None = None
         self._user_changed = False
+        self._verified: Verified | None = None
         super().__init__(session_key)
 
     # -- Django's key rules --------------------------------------------------------------
 
     def _validate_session_key(self, key: str | None) -> bool:
-        """Only a key this secret signed is a key: anything else is None (no I/O)."""
-        return self.policy.verify(key) is not None
+        """Only a key this secret signed is a key: anything else is None (no I/O).
+        Django calls it on every assignment of ``_session_key``."""
+        self._verified = self.policy.verify(key)
+        return self._verified is not None
 
     def _get_new_session_key(self) -> str:
         return self.policy.mint()[0]
@@ -84,11 +88,12 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django ships no inline
 
     def store_key(self) -> SessionKey | None:
         """The store key of this session's key, if it has a valid one."""
-        return self.policy.store_key(self.session_key)
+        verified = self._verified
+        return None if verified is None else verified.key
 
     def loaded(self, record: Record | None) -> dict[str, Any]:
         """Take a loaded record: its data if it is live, else ``{}`` and no key."""
-        verified = self.policy.verify(self.session_key)
+        verified = self._verified
         if verified is None or not self.policy.is_live(record):
             self.restart(keep_cache=True)
             return {}

@@ -13,12 +13,18 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import AsyncClient, Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.django.conftest import SECRET
 from tests.django.helpers import spy_on, sqlite_url
-from websession.integrations.django import SessionStore, devices, logout_everywhere
+from websession.integrations.django import (
+    SessionStore,
+    adevices,
+    alogout_everywhere,
+    devices,
+    logout_everywhere,
+)
 from websession.integrations.django.settings import shared_store
 
 pytestmark = pytest.mark.usefixtures("auth_db")
@@ -369,3 +375,32 @@ def test_a_cookie_signed_by_a_previous_secret_is_re_signed(url: str) -> None:
         assert response.json() == {"value": "x"}
         assert response.cookies["sessionid"].value not in ("", old)
         assert client.get("/read").json() == {"value": "x"}
+
+
+# -- async ------------------------------------------------------------------------------------
+
+
+async def test_async_client_and_async_views(url: str) -> None:
+    client = AsyncClient()
+    response = await client.get("/awrite", {"v": "3"})
+    assert "sessionid" in response.cookies
+    assert (await client.get("/aread")).content == b"3"
+
+
+@pytest.fixture
+def two_logins(url: str) -> tuple[User, Client, Client]:
+    user = make_user()
+    phone, laptop = Client(), Client()
+    log_in(phone, user)
+    log_in(laptop, user)
+    return user, phone, laptop
+
+
+async def test_async_devices_and_logout_everywhere(
+    two_logins: tuple[User, Client, Client],
+) -> None:
+    user, _, laptop = two_logins
+    keep = SessionStore(cookie(laptop))
+    assert len(await adevices(user)) == 2
+    assert await alogout_everywhere(user, keep=keep) == 1
+    assert [d.current for d in await adevices(user, current=keep)] == [True]

@@ -11,8 +11,10 @@ device, or listing their devices, is one call::
     for device in devices(request.user, current=request): ...
 
 A user's sessions are found through the store's ``UserIndex`` ability, in time
-proportional to that user's sessions; logging out everywhere deletes them, so every
-integration sharing the store (ASGI, Flask) sees them gone.
+proportional to that user's sessions, and revoked as ``websession.auth`` revokes them
+(``websession.auth`` revocation: kept until their deadline, never served again), so
+every integration sharing the store (ASGI, Flask) sees them ended. These helpers need
+the ``auth`` extra (``pip install 'websession[django,auth]'``); the engine does not.
 """
 
 from __future__ import annotations
@@ -23,10 +25,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 
 from websession.core.session import DEVICE_KEY
 from websession.integrations.django import settings as engine_settings
-from websession.integrations.django._async import flows as aflows
-from websession.integrations.django._sync import flows
 from websession.integrations.django.store import SessionStore
-from websession.types import SessionKey
+from websession.types import Record, SessionKey
 
 if TYPE_CHECKING:
     from websession.auth.devices import Device
@@ -75,22 +75,26 @@ user_logged_out.connect(_unbind, dispatch_uid="websession.django.unbind_user")
 
 
 def logout_everywhere(user: Any, *, keep: Any = None) -> int:
-    """Delete every session of ``user``, except the one of ``keep`` (a request or a
-    session); return how many."""
-    current = engine_settings.current()
-    store = engine_settings.shared_store(current.store_url).sync()
-    return flows.delete_user(store, user_key(user), _keep(keep))
+    """Revoke every live session of ``user`` except the one of ``keep`` (a request or a
+    session), as ``websession.auth`` does; return how many. Needs the ``auth`` extra."""
+    from websession.auth._sync.revocation import indexed, revoke_user
+
+    settings = engine_settings.current()
+    store = indexed(engine_settings.shared_store(settings.store_url).sync())
+    return revoke_user(store, user_key(user), settings.policy.clock(), keep=_keep(keep))
 
 
 async def alogout_everywhere(user: Any, *, keep: Any = None) -> int:
     """See ``logout_everywhere``."""
-    current = engine_settings.current()
-    store = engine_settings.shared_store(current.store_url).async_()
-    return await aflows.delete_user(store, user_key(user), _keep(keep))
+    from websession.auth._async.revocation import indexed_async, revoke_user
+
+    settings = engine_settings.current()
+    store = indexed_async(engine_settings.shared_store(settings.store_url).async_())
+    return await revoke_user(store, user_key(user), settings.policy.clock(), keep=_keep(keep))
 
 
-def _devices(found: list[tuple[SessionKey, Any]], current: SessionKey | None) -> list[Device]:
-    from websession.auth.devices import device_of  # the auth extra, only for this view
+def _devices(found: list[tuple[SessionKey, Record]], current: SessionKey | None) -> list[Device]:
+    from websession.auth.devices import device_of
 
     return [device_of(key, record, current=key == current) for key, record in found]
 
@@ -98,15 +102,19 @@ def _devices(found: list[tuple[SessionKey, Any]], current: SessionKey | None) ->
 def devices(user: Any, *, current: Any = None) -> list[Device]:
     """The live sessions of ``user``, oldest first, as ``websession.auth.Device``
     (``current`` marks the one of that request or session). Needs the ``auth`` extra."""
+    from websession.auth._sync.revocation import indexed, live_sessions
+
     settings = engine_settings.current()
-    store = engine_settings.shared_store(settings.store_url).sync()
-    found = flows.user_sessions(store, user_key(user), settings.policy.clock())
+    store = indexed(engine_settings.shared_store(settings.store_url).sync())
+    found = live_sessions(store, user_key(user), settings.policy.clock())
     return _devices(found, _keep(current))
 
 
 async def adevices(user: Any, *, current: Any = None) -> list[Device]:
     """See ``devices``."""
+    from websession.auth._async.revocation import indexed_async, live_sessions
+
     settings = engine_settings.current()
-    store = engine_settings.shared_store(settings.store_url).async_()
-    found = await aflows.user_sessions(store, user_key(user), settings.policy.clock())
+    store = indexed_async(engine_settings.shared_store(settings.store_url).async_())
+    found = await live_sessions(store, user_key(user), settings.policy.clock())
     return _devices(found, _keep(current))

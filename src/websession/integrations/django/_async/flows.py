@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError
-from django.core.exceptions import ImproperlyConfigured
 
-from websession.core.lifecycle import Lifecycle
-from websession.stores.base import AsyncPurging, AsyncStore, AsyncUserIndex
-from websession.types import Record, SessionKey
+from websession.stores.base import AsyncPurging, AsyncStore
+from websession.types import SessionKey
 
 if TYPE_CHECKING:
     from websession.integrations.django.store import SessionStore
@@ -24,12 +22,9 @@ __all__ = [
     "create",
     "cycle_key",
     "delete",
-    "delete_user",
     "exists",
-    "indexed",
     "load",
     "save",
-    "user_sessions",
 ]
 
 
@@ -150,27 +145,3 @@ async def clear_expired(store: AsyncStore, now: float) -> int:
     while purged := await store.purge_expired(now):
         total += purged
     return total
-
-
-def indexed(store: AsyncStore) -> AsyncUserIndex:
-    """``store`` if it has a per-user index; ImproperlyConfigured if not."""
-    if not isinstance(store, AsyncUserIndex):
-        raise ImproperlyConfigured(
-            f"the {type(store).__name__} has no per-user index (the UserIndex ability), which "
-            "logging a user out everywhere and listing their devices need: use memory, file, "
-            "SQLite, Redis or PostgreSQL"
-        )
-    return store
-
-
-async def user_sessions(
-    store: AsyncStore, user_id: str, now: float
-) -> list[tuple[SessionKey, Record]]:
-    """The live sessions of ``user_id`` through the store's per-user index (UserIndex)."""
-    found = await indexed(store).list_user(user_id, now)
-    return [(k, r) for k, r in found if r.user_id == user_id and Lifecycle.is_live(r, now)]
-
-
-async def delete_user(store: AsyncStore, user_id: str, keep: SessionKey | None) -> int:
-    """Delete every session of ``user_id`` but ``keep``; return how many."""
-    return await indexed(store).delete_user(user_id, keep=keep)

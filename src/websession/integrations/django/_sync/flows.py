@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError
-from django.core.exceptions import ImproperlyConfigured
 
-from websession.core.lifecycle import Lifecycle
-from websession.stores.base import Purging, Store, UserIndex
-from websession.types import Record, SessionKey
+from websession.stores.base import Purging, Store
+from websession.types import SessionKey
 
 if TYPE_CHECKING:
     from websession.integrations.django.store import SessionStore
@@ -25,12 +23,9 @@ __all__ = [
     "create",
     "cycle_key",
     "delete",
-    "delete_user",
     "exists",
-    "indexed",
     "load",
     "save",
-    "user_sessions",
 ]
 
 
@@ -149,25 +144,3 @@ def clear_expired(store: Store, now: float) -> int:
     while purged := store.purge_expired(now):
         total += purged
     return total
-
-
-def indexed(store: Store) -> UserIndex:
-    """``store`` if it has a per-user index; ImproperlyConfigured if not."""
-    if not isinstance(store, UserIndex):
-        raise ImproperlyConfigured(
-            f"the {type(store).__name__} has no per-user index (the UserIndex ability), which "
-            "logging a user out everywhere and listing their devices need: use memory, file, "
-            "SQLite, Redis or PostgreSQL"
-        )
-    return store
-
-
-def user_sessions(store: Store, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
-    """The live sessions of ``user_id`` through the store's per-user index (UserIndex)."""
-    found = indexed(store).list_user(user_id, now)
-    return [(k, r) for k, r in found if r.user_id == user_id and Lifecycle.is_live(r, now)]
-
-
-def delete_user(store: Store, user_id: str, keep: SessionKey | None) -> int:
-    """Delete every session of ``user_id`` but ``keep``; return how many."""
-    return indexed(store).delete_user(user_id, keep=keep)

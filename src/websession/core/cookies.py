@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["MAX_COOKIE_HEADER", "SetCookie", "cookie_values", "parse_cookie_header"]
 
@@ -117,7 +117,7 @@ class SetCookie:
         name, sep, value = first.partition("=")
         if not sep:
             raise ValueError(f"not a Set-Cookie header: {header!r}")
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}
         for attribute in attributes:
             key, _, raw = attribute.strip().partition("=")
             key = key.lower()

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh docs
-.venv/bin/mkdocs build --strict --site-dir site "$@"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir site "$@"

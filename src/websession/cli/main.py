@@ -74,9 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from websession.demo.app import serve
+            from websession.cli.demo import serve_demo
 
-            serve(store=args.store, host=args.host, port=args.port)
+            serve_demo(store=args.store, host=args.host, port=args.port)
             return 0
         if args.command == "setup" and args.sql:
             return _print_schema(args.store)

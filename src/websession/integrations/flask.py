@@ -25,10 +25,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import orjson
-from flask import Flask, g, request
-from flask import session as flask_session
-from flask.sessions import SessionInterface, SessionMixin
-from flask.wrappers import Request, Response
+
+from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
+
+try:
+    from flask import Flask, g, request
+    from flask import session as flask_session
+    from flask.sessions import SessionInterface, SessionMixin
+    from flask.wrappers import Request, Response
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ConfigError(
+        "websession.integrations.flask needs the 'flask' extra: pip install 'websession[flask]'"
+    ) from exc
 
 from websession.backends import SessionBackend, open_backend
 from websession.backends.cookie import SyncCookieBackend
@@ -43,7 +51,6 @@ from websession.core.csrf import (
     session_token,
 )
 from websession.core.session import Session
-from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.stores.base import Store
 from websession.types import Clock

@@ -14,6 +14,12 @@ from importlib import metadata
 from pathlib import Path
 
 
+def check(condition: object, detail: object) -> None:
+    """Fail the packaging check with ``detail`` unless ``condition`` holds."""
+    if not condition:
+        raise SystemExit(f"package check failed: {detail}")
+
+
 def main(dist_dir: str) -> int:
     """Check the installed distribution; return the exit status."""
     requires = [r for r in metadata.requires("websession") or [] if "extra ==" not in r]
@@ -22,16 +28,17 @@ def main(dist_dir: str) -> int:
     from websession import SessionConfig, open_store
 
     installed = metadata.version("websession")
-    assert websession.__version__ == installed, (websession.__version__, installed)
-    assert Path(websession.__file__).resolve().is_relative_to(Path(sys.prefix).resolve())
+    check(websession.__version__ == installed, (websession.__version__, installed))
+    location = Path(websession.__file__).resolve()
+    check(location.is_relative_to(Path(sys.prefix).resolve()), location)
     names = {Path(str(f)).name for f in metadata.files("websession") or []}
-    assert {"py.typed", "LICENSE"} <= names, sorted(names)
+    check({"py.typed", "LICENSE"} <= names, sorted(names))
     wheels = list(Path(dist_dir).glob(f"websession-{installed}-*.whl"))
     sdists = list(Path(dist_dir).glob(f"websession-{installed}.tar.gz"))
-    assert wheels and sdists, sorted(Path(dist_dir).iterdir())
+    check(wheels and sdists, sorted(Path(dist_dir).iterdir()))
 
     store = open_store("memory://")
-    assert SessionConfig.development().secure is False
+    check(SessionConfig.development().secure is False, "development() is not Secure")
     store.close()
 
     # No extras installed: optional features say which extra they need.
@@ -39,13 +46,13 @@ def main(dist_dir: str) -> int:
         probe = subprocess.run(
             [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
         )
-        assert f"pip install 'websession[{extra}]'" in probe.stderr, probe.stderr
+        check(f"pip install 'websession[{extra}]'" in probe.stderr, probe.stderr)
     demo = subprocess.run(
         [sys.executable, "-m", "websession.cli.main", "demo"], capture_output=True, text=True
     )
-    assert demo.returncode == 2, (demo.returncode, demo.stderr)
-    assert "pip install 'websession[demo]'" in demo.stderr, demo.stderr
-    assert "Traceback" not in demo.stderr, demo.stderr
+    check(demo.returncode == 2, (demo.returncode, demo.stderr))
+    check("pip install 'websession[demo]'" in demo.stderr, demo.stderr)
+    check("Traceback" not in demo.stderr, demo.stderr)
     print(f"websession {installed}: wheel installs and imports in a fresh venv")
     return 0
 

@@ -108,7 +108,7 @@ def test_require_recent_auth_refuses_a_non_timedelta_when_built(
     web = WebAuth(auth)
     with pytest.raises(ConfigError, match=r"timedelta\(seconds="):
         web.require_recent_auth(max_age)
-    with pytest.raises(ConfigError, match="max_age must be a datetime.timedelta"):
+    with pytest.raises(ConfigError, match=r"max_age must be a datetime\.timedelta"):
         FastAPIAuth(auth).require_recent_auth(max_age)
 
 
@@ -158,7 +158,7 @@ async def test_csrf_outside_session_middleware_says_the_order_is_wrong() -> None
 
 
 async def test_csrf_without_session_middleware_says_to_add_it() -> None:
-    with pytest.raises(RuntimeError, match="add websession.SessionMiddleware"):
+    with pytest.raises(RuntimeError, match=r"add websession\.SessionMiddleware"):
         await post(csrf_app(session_inside=False))
 
 

@@ -88,9 +88,7 @@ class PlainStore:
 
 @pytest.fixture
 def plain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "websession.cli.main.open_cli_store", lambda url, write=False: PlainStore()
-    )
+    monkeypatch.setattr("websession.cli.main.open_cli_store", lambda url, write=False: PlainStore())
 
 
 @pytest.mark.usefixtures("plain")

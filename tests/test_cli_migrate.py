@@ -99,10 +99,10 @@ def test_migrate_copies_every_live_record_between_every_pair(
 
 
 @pytest.fixture
-def sqlite_pair(tmp_path: Path) -> Iterator[tuple[str, str, dict[SessionKey, Record]]]:
+def sqlite_pair(tmp_path: Path) -> tuple[str, str, dict[SessionKey, Record]]:
     source = fresh_url("sqlite", tmp_path, "from")
     target = fresh_url("sqlite", tmp_path, "to")
-    yield source, target, filled(source, 200)
+    return source, target, filled(source, 200)
 
 
 def test_dry_run_writes_nothing(
@@ -178,7 +178,7 @@ def test_a_killed_migration_resumes_without_duplicates_or_losses(tmp_path: Path)
     if state.exists():
         saved = json.loads(state.read_text())
         assert 0 < saved["read"] < len(expected) + 1
-    finished = subprocess.run(command + ["--json"], env=env, capture_output=True, timeout=120)
+    finished = subprocess.run([*command, "--json"], env=env, capture_output=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     report = json.loads(finished.stdout)
     assert report["verified"] is True

@@ -38,7 +38,7 @@ TARGETS = {
 
 def fill(path: Path, records: int) -> None:
     store = SQLiteStore(path)
-    data = {"cart": ["item-%d" % i for i in range(8)], "theme": "dark", "n": 12345.5}
+    data = {"cart": [f"item-{i}" for i in range(8)], "theme": "dark", "n": 12345.5}
     for i in range(records):
         store.create(
             new_key(), make_record({**data, "i": i}, user_id=f"u{i}" if i % 3 == 0 else None)
@@ -97,8 +97,13 @@ def interrupted(source: str, target: str, records: int, state: Path) -> str:
             process.send_signal(signal.SIGKILL)
             break
     process.wait()
-    report, seconds, _ = run(command)
-    return f"killed at half, resumed: copied {report['copied']} more, {report['already_present']} already there, target {report['target_live']} = source {report['source_live']}: {report['verified']}"
+    report, _, _ = run(command)
+    return (
+        f"killed at half and resumed: {report['copied']:,} copied over both runs, "
+        f"{report['already_present']:,} re-read from the batch in flight; target "
+        f"{report['target_live']:,} live records, source {report['source_live']:,}, "
+        f"verified {report['verified']}"
+    )
 
 
 def main() -> None:
@@ -115,14 +120,20 @@ def main() -> None:
         source = f"sqlite:///{path}"
         for kind in args.to:
             target = target_url(kind)
-            report, seconds, rss = run(migrate_command(source, target, "--no-verify"))
+            state = str(Path(folder) / "state.json")
+            report, seconds, rss = run(
+                migrate_command(source, target, "--no-verify", "--state", state)
+            )
             copy_rate = args.records / seconds
             print(
-                f"sqlite -> {kind}: {report['copied']:,} records in {seconds:.1f}s ({copy_rate:,.0f} records/s), peak RSS {rss:.0f} MiB"
+                f"sqlite -> {kind}: {report['copied']:,} records in {seconds:.1f}s "
+                f"({copy_rate:,.0f} records/s), peak RSS {rss:.0f} MiB"
             )
-            report, seconds, rss = run(migrate_command(source, target))
+            report, seconds, rss = run(migrate_command(source, target, "--state", state))
             print(
-                f"  repeat with verification: copied {report['copied']}, {report['already_present']:,} already there, verified {report['verified']} in {seconds:.1f}s"
+                f"  repeat with verification: copied {report['copied']}, "
+                f"{report['already_present']:,} already there, verified {report['verified']} "
+                f"in {seconds:.1f}s"
             )
             if args.interrupt:
                 print(

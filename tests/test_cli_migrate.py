@@ -74,7 +74,10 @@ def filled(url: str, sessions: int = 20) -> dict[SessionKey, Record]:
 
 
 @pytest.fixture(params=PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
-def urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+def urls(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
+    monkeypatch.chdir(tmp_path)  # the state file of a server target goes to the cwd
     source, target = request.param
     return fresh_url(source, tmp_path, "from"), fresh_url(target, tmp_path, "to")
 

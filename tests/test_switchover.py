@@ -55,6 +55,7 @@ async def test_the_same_cookie_stays_logged_in_across_a_live_move(
     (tmp_path / "b").mkdir()
     url_a, url_b = store_url(old, tmp_path / "a"), store_url(new, tmp_path / "b")
     users = f"sqlite:///{tmp_path / 'users.db'}"
+    state = str(tmp_path / "migrate.json")
 
     # 1. on store A: alice logs in; an anonymous visitor counts visits; bob logs in
     app = create_app(url_a, CONFIG, users=users)
@@ -79,7 +80,9 @@ async def test_the_same_cookie_stays_logged_in_across_a_live_move(
     app = create_app(dual_url(url_b, url_a), CONFIG, users=users)
     alice, anon, bob = (browser(app, jar) for jar in jars)
     migration = asyncio.create_task(
-        asyncio.to_thread(main, ["migrate", "--from", url_a, "--to", url_b, "--batch", "2"])
+        asyncio.to_thread(
+            main, ["migrate", "--from", url_a, "--to", url_b, "--batch", "2", "--state", state]
+        )
     )
     while not migration.done():
         assert signed_in_as(await alice.get("/")) == "alice"

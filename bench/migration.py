@@ -136,12 +136,10 @@ def main() -> None:
                 f"in {seconds:.1f}s"
             )
             if args.interrupt:
-                print(
-                    "  "
-                    + interrupted(
-                        source, target_url(kind), args.records, Path(folder) / f"{kind}.state"
-                    )
-                )
+                again = target_url(kind)
+                state_path = Path(folder) / f"{kind}.state"
+                print("  " + interrupted(source, again, args.records, state_path))
+                cleanup(kind, again)
             cleanup(kind, target)
 
 

@@ -21,7 +21,7 @@ from websession.auth.devices import device_of
 from websession.cli.migrate import iterating, kind_of
 from websession.cli.output import emit_json, iso, key_prefix, table, when
 from websession.cli.progress import Progress
-from websession.cli.stores import Users, open_cli_store
+from websession.cli.stores import Users
 from websession.core.jsondata import RESERVED_PREFIX
 from websession.core.lifecycle import Lifecycle
 from websession.errors import ConfigError
@@ -98,30 +98,28 @@ def run_list(args: argparse.Namespace, store: Store, users: Users) -> int:
     now = time.time()
     user_id = users.resolve(args.user)
     sessions = live_sessions(indexed(store), user_id, now)
-    rows = [session_summary(k, r, users, now) for k, r in sessions]
     if args.json:
+        rows = [session_summary(k, r, users, now) for k, r in sessions]
         emit_json({"command": "list", "user": args.user, "user_id": user_id, "sessions": rows})
-    elif rows:
+    elif sessions:
         headers = ("session", "created", "last seen", "expires", "ip", "user agent")
-        print(
-            table(
-                headers,
+        lines = []
+        for key, record in sessions:
+            device = device_of(key, record)
+            lines.append(
                 [
-                    [
-                        r["session"],
-                        when(k_r[1].created_at),
-                        when(k_r[1].last_seen),
-                        when(k_r[1].expires_at),
-                        r["ip"],
-                        r["user_agent"],
-                    ]
-                    for r, k_r in zip(rows, sessions, strict=True)
-                ],
+                    key_prefix(key),
+                    when(device.created_at.timestamp()),
+                    when(device.last_seen.timestamp()),
+                    when(record.expires_at),
+                    device.ip,
+                    device.user_agent,
+                ]
             )
-        )
-        print(f"{len(rows)} live sessions for {args.user!r}")
-    if not rows:
-        raise NoMatch(f"no live sessions matched user {args.user!r}")
+        print(table(headers, lines))
+        print(f"{len(sessions)} live sessions for {args.user!r}")
+    if not sessions:
+        raise NoMatch(f"no live sessions matched user {args.user!r}{users.hint}")
     return 0
 
 
@@ -157,7 +155,8 @@ def run_revoke(args: argparse.Namespace, store: Store, users: Users) -> int:
     if args.json:
         emit_json({"command": "revoke", "target": what, "revoked": count})
     if not count:
-        raise NoMatch(f"no live sessions matched {what}: nothing revoked")
+        hint = users.hint if args.user else ""
+        raise NoMatch(f"no live sessions matched {what}: nothing revoked{hint}")
     if not args.json:
         print(f"revoked {count} sessions of {what}" if args.user else f"revoked {what}")
     return 0
@@ -247,8 +246,3 @@ def store_bytes(url: str) -> int | None:
     if kind == "file":
         return sum(p.stat().st_size for p in Path(local_path(url)).rglob("*") if p.is_file())
     return None
-
-
-def open_for(args: argparse.Namespace) -> Store:
-    """The store of a command's ``--store``, which must exist."""
-    return open_cli_store(args.store)

@@ -90,7 +90,7 @@ class Users:
             return name
         user = self.store.find(name) or self.store.get(name)
         if user is None:
-            raise ConfigError(f"no user named {name!r} in the user store ({self._where})")
+            raise ConfigError(f"no user named {name!r} in the user store (--users)")
         return user.id
 
     def name(self, user_id: str | None) -> str | None:
@@ -101,8 +101,14 @@ class Users:
         return user.username if user is not None else user_id
 
     @property
-    def _where(self) -> str:
-        return "--users or $WEBSESSION_USERS"
+    def hint(self) -> str:
+        """What to add to a "nothing matched" message when names are not resolved."""
+        if self.store is not None:
+            return ""
+        return (
+            " (without a user store USER is taken as a user id: pass --users URL or set "
+            "WEBSESSION_USERS to use user names)"
+        )
 
     def close(self) -> None:
         """Close the user store."""

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from websession import SessionConfig, SessionMiddleware, get_session
 from websession.auth import AsyncAuth, Auth, InvalidCredentials
 from websession.backends._async.store import AsyncStoreBackend
+from websession.backends.cookie._async.backend import CookieBackend
 from websession.events import Event, EventName, Events
 from websession.stores import open_async_store
 from websession.testing import FakeClock
@@ -185,3 +186,13 @@ def test_sync_auth_calls_plain_subscribers(tmp_path: Path) -> None:
     auth.logout(issued.token, everywhere=True)
     auth.close()
     assert names(seen) == ["auth.login", "auth.logout_everywhere"]
+
+
+async def test_the_cookie_backend_reports_a_cookie_that_does_not_open() -> None:
+    events = Events()
+    seen: list[Event] = []
+    events.subscribe(seen.append)
+    backend = CookieBackend(CONFIG, events=events)
+    await backend.open([f"{CONFIG.cookie_name}=forged"])
+    await backend.open(["other=1"])
+    assert [(e.name, e.reason) for e in seen] == [(EventName.COOKIE_REJECTED, "unopened")]

@@ -15,7 +15,8 @@ name                       when
 ``auth.logout_everywhere`` every session of a user was revoked (``count`` says how many)
 ``cookie.rejected``        a session cookie was forged or badly signed
                            (``reason="signature"``), named no session (``"unknown"``),
-                           or a revoked one (``"revoked"``)
+                           or a revoked one (``"revoked"``); an encrypted cookie that
+                           does not open or has expired: ``"unopened"``
 =========================  ===========================================================
 
 An ``Event`` never holds a token: ``session`` is the first 12 hex digits of the store
@@ -88,7 +89,7 @@ class Event:
     previous: str | None = None
     """``session.regenerated``: the old key's prefix."""
     reason: str | None = None
-    """``cookie.rejected``: ``signature``, ``unknown`` or ``revoked``."""
+    """``cookie.rejected``: ``signature``, ``unknown``, ``revoked`` or ``unopened``."""
     count: int | None = None
     """``auth.logout_everywhere``: sessions revoked."""
     ip: str | None = None
@@ -154,11 +155,13 @@ class Events:
 # -- what the emitting sites build (only when there are subscribers) ---------------------
 
 
-def rejected_cookie(cookie_headers: Iterable[str], cookie_name: str, now: float) -> Event | None:
+def rejected_cookie(
+    cookie_headers: Iterable[str], cookie_name: str, now: float, reason: str = "signature"
+) -> Event | None:
     """``cookie.rejected`` if a session cookie was sent but none verified."""
     if next(iter(cookie_values(cookie_headers, cookie_name)), None) is None:
         return None
-    return Event(EventName.COOKIE_REJECTED, now, reason="signature")
+    return Event(EventName.COOKIE_REJECTED, now, reason=reason)
 
 
 def opened(key: SessionKey, record: Record | None, now: float) -> Event | None:

@@ -7,6 +7,7 @@ once at the end, so logs stay readable.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TextIO
 
@@ -41,7 +42,7 @@ class Progress:
         self.every = every if not self.tty else 0.1
         self._start_count = start
         self._started = time.monotonic()
-        self._shown = 0.0
+        self._shown = -math.inf  # the first update shows
         self.done = start
 
     def rate(self) -> float:

@@ -211,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
         quiet = args.json
         progress = Progress("records", sys.stderr, start=state.read)
         if progress.tty and not quiet:
-            progress.total = count_live(source, now, batch=args.batch)
+            print("counting the source's records (for the ETA)...", file=sys.stderr)
+            progress.total = count_live(source, now, batch=max(args.batch, 1000))
         if resumed and not quiet:
             print(f"resuming from {path} ({state.read:,} records already read)", file=sys.stderr)
         try:

@@ -19,16 +19,17 @@ DESCRIPTION = """\
 Operate websession's session stores: inspect, revoke, purge, migrate, check.
 
 Every store command takes --store URL (default: $WEBSESSION_STORE, else
-sqlite:///sessions.db), e.g. sqlite:///var/lib/app/sessions.db (four slashes for
-an absolute path: sqlite:////var/lib/app/sessions.db), redis://host:6379/0,
-postgresql://user@host/db. Commands that only read refuse a store that does not
+sqlite:///sessions.db), e.g. sqlite:///sessions.db (a relative path; four
+slashes for an absolute one: sqlite:////var/lib/app/sessions.db),
+redis://host:6379/0, postgresql://user@host/db. Commands that only read refuse a store that does not
 exist rather than creating an empty one.
 
 Environment:
   WEBSESSION_STORE    the session store URL (--store)
   WEBSESSION_USERS    the auth layer's user store URL (--users): lets list and
                       revoke take user names rather than internal user ids
-  WEBSESSION_SECRET   the cookie signing secret (the demo; see rotate-secret)
+  WEBSESSION_SECRET   the cookie signing secret apps and the demo read
+                      (see rotate-secret)
 
 Exit status: 0 done, 1 nothing matched or verification failed, 2 usage or store
 error, 130 interrupted (migrate resumes when run again)."""

@@ -275,7 +275,13 @@ def _report(
             }
         )
         return
-    kinds = ", ".join(f"{n:,} {k}" for k, n in sorted(state.kinds.items())) or "nothing"
+    kinds = (
+        ", ".join(
+            f"{n:,} {'sessions' if k == 'session' else k + ' records'}"
+            for k, n in sorted(state.kinds.items())
+        )
+        or "nothing"
+    )
     if args.dry_run:
         print(
             f"dry run: would copy {state.live:,} live records ({kinds}); "

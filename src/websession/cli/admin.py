@@ -135,6 +135,8 @@ def run_show(args: argparse.Namespace, store: Store, users: Users) -> int:
         emit_json({"command": "show", **summary})
         return 0
     for name, value in summary.items():
+        if isinstance(value, list):
+            value = ", ".join(value) or "(none)"
         print(f"{name.replace('_', ' ') + ':':18} {value if value is not None else '-'}")
     return 0
 

@@ -35,7 +35,7 @@ class StoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
-            return session_class()
+            return engine.open(None, None, session_class)
         record = self.store.load(verified.key)
         return engine.open(verified, record, session_class)
 

@@ -1,23 +1,21 @@
-"""The session object handed to applications: a ``dict`` that tracks its changes.
+"""The session object handed to applications: a ``dict`` plus the session's operations.
 
 ``Session`` is what ``request.session`` is. It is a real ``dict`` (as Flask's and
 Starlette's sessions are), so ``json``, ``orjson`` and ``JSONResponse`` serialize it as
-it is. It records which top-level keys were set or removed, and snapshots container
-values when they are handed out, so that in-place mutation
-(``session["cart"].append(x)``) is caught at the end of the request too: a save writes
-only the keys that changed.
+it is; its changes are tracked (``core.tracking``), so a save writes only the keys that
+changed. On top: regenerate, destroy, the user binding, ``permanent``, flash messages.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 from websession.core.flash import FLASH_KEY, add_flash, take_flashes
-from websession.core.jsondata import RESERVED_PREFIX, check_key, dumps, json_value
+from websession.core.jsondata import RESERVED_PREFIX, check_key
 from websession.core.lifecycle import REVOKED_KEY
+from websession.core.tracking import TrackedDict
 from websession.types import JSONValue, Record, SessionKey
 
 __all__ = ["CSRF_KEY", "DEVICE_KEY", "FLASH_KEY", "PERMANENT_KEY", "REVOKED_KEY", "Session"]
@@ -30,11 +28,8 @@ PERMANENT_KEY = RESERVED_PREFIX + "permanent"
 """The session's own ``permanent`` choice, kept only while it differs from the
 configuration's default. It is not content: a session holding only it is empty."""
 
-_CONTAINERS = (dict, list, tuple)
-_MISSING: Any = object()
 
-
-class Session(dict[str, Any]):
+class Session(TrackedDict):
     """Session data plus the operations on the session itself.
 
     Reading marks the session accessed (responses then carry ``Vary: Cookie``);
@@ -51,22 +46,14 @@ class Session(dict[str, Any]):
         "_destroyed",
         "_record",
         "_regenerate",
-        "_removed",
-        "_set",
-        "_snapshots",
         "_user_changed",
         "_user_id",
-        "accessed",
         "key",
         "origin",
         "signed",
         "stale_signature",
         "token",
     )
-
-    _converts: ClassVar[bool] = False
-    """True in subclasses whose in-memory values differ from their stored JSON form
-    (``to_stored`` / ``from_stored`` are then called)."""
 
     def __init__(
         self,
@@ -79,6 +66,7 @@ class Session(dict[str, Any]):
         origin: object = None,
         permanent: bool = True,
     ) -> None:
+        TrackedDict.__init__(self)
         self._record: Record | None = None
         self._user_id: str | None = None
         if record is not None:
@@ -100,198 +88,28 @@ class Session(dict[str, Any]):
         self.signed = signed
         """The cookie value as the browser sent it, when still signed by the current secret."""
         self._default_permanent = permanent
-        self.accessed = False
-        self._set: set[str] = set()
-        self._removed: set[str] = set()
-        self._snapshots: dict[str, bytes | None] = {}
         self._regenerate = False
         self._destroyed = False
         self._user_changed = False
 
-    # -- stored form: identity here, tagged JSON in Flask's subclass ------------------------
-
-    def from_stored(self, data: dict[str, JSONValue]) -> dict[str, Any]:
-        """Return the in-memory values of stored ``data`` (only when ``_converts``)."""
-        return data
-
-    def to_stored(self, name: str, value: Any) -> JSONValue:
-        """Return the JSON form of ``value`` (only when ``_converts``)."""
-        return value
-
-    def _checked(self, name: str, value: Any) -> Any:
-        """The value to keep for ``name``; SessionDataError if it cannot be stored."""
-        if self._converts:
-            json_value(name, self.to_stored(name, value))
-            return value
-        if type(value) is tuple:
-            value = list(value)
-        return json_value(name, value)
-
-    def _snapshot(self, name: str, value: Any) -> None:
-        if name not in self._snapshots and name not in self._set:
-            self._snapshots[name] = _dumps_or_none(
-                self.to_stored(name, value) if self._converts else value
-            )
-
-    # -- reading -------------------------------------------------------------------------
-
-    def __getitem__(self, name: str) -> Any:
-        value = dict.__getitem__(self, name)
-        self.accessed = True
-        if isinstance(value, _CONTAINERS):
-            self._snapshot(name, value)
-        return value
-
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]  # one signature for both overloads
-        """Return the value of ``name``, or ``default``."""
-        self.accessed = True
-        value = dict.get(self, name, _MISSING)
-        if value is _MISSING:
-            return default
-        if isinstance(value, _CONTAINERS):
-            self._snapshot(name, value)
-        return value
-
-    def __contains__(self, name: object) -> bool:
-        self.accessed = True
-        return dict.__contains__(self, name)
-
-    def __iter__(self) -> Iterator[str]:
-        self.accessed = True
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self.accessed = True
-        return dict.__len__(self)
-
-    def keys(self) -> Any:
-        """The keys (a live view)."""
-        self.accessed = True
-        return dict.keys(self)
-
-    def values(self) -> Any:
-        """The values (a live view); containers handed out are tracked."""
-        self._hand_out_all()
-        return dict.values(self)
-
-    def items(self) -> Any:
-        """The items (a live view); containers handed out are tracked."""
-        self._hand_out_all()
-        return dict.items(self)
-
-    def copy(self) -> dict[str, Any]:
-        """A shallow copy as a plain dict; its containers are this session's, tracked."""
-        self._hand_out_all()
-        return dict.copy(self)
-
-    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]  # a plain dict, as dict's
-        self._hand_out_all()
-        return dict.__or__(self, other)  # type: ignore[no-any-return]  # dict's own result
-
-    def __ror__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]  # a plain dict, as dict's
-        self._hand_out_all()
-        return dict.__ror__(self, other)  # type: ignore[no-any-return]  # dict's own result
-
-    def _hand_out_all(self) -> None:
-        self.accessed = True
-        for name, value in dict.items(self):
-            if isinstance(value, _CONTAINERS):
-                self._snapshot(name, value)
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} keys={sorted(dict.keys(self))!r} new={self.is_new}>"
-
-    def __copy__(self) -> dict[str, Any]:
-        return self.copy()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        return copy.deepcopy(self.copy(), memo)
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a Session is not picklable (no pickle in websession): use dict(session)")
-
-    # -- writing -------------------------------------------------------------------------
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        self._put(check_key(name), value)
-
-    def __delitem__(self, name: str) -> None:
-        dict.__delitem__(self, name)
-        self._forget(name)
-
-    def pop(self, name: str, default: Any = _MISSING) -> Any:  # type: ignore[override]  # one signature for both overloads
-        """Remove ``name`` and return its value (``default``, or KeyError, if absent)."""
-        value = dict.pop(self, name, _MISSING)
-        if value is _MISSING:
-            if default is _MISSING:
-                raise KeyError(name)
-            return default
-        self._forget(name)
-        return value
-
-    def popitem(self) -> tuple[str, Any]:
-        """Remove and return the last inserted item (LIFO, as ``dict``)."""
-        name, value = dict.popitem(self)
-        self._forget(name)
-        return name, value
-
-    def setdefault(self, name: str, default: Any = None) -> Any:  # type: ignore[override]  # one signature for both overloads
-        """Return the value of ``name``, setting it to ``default`` first if absent."""
-        if dict.__contains__(self, name):
-            return self[name]
-        self[name] = default
-        return dict.__getitem__(self, name)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Set several keys at once; nothing is set if one of them cannot be stored."""
-        items = dict(*args, **kwargs)
-        checked = {check_key(name): self._checked(name, value) for name, value in items.items()}
-        for name, value in checked.items():
-            self._keep(name, value)
-
-    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]  # dict's signature
-        self.update(other)
-        return self
 
     def clear(self) -> None:
         """Remove every key: the session ends at the end of the request (unless data
         is set again, or it has a user)."""
-        self.accessed = True
-        self._removed.update(dict.keys(self))
-        dict.clear(self)
-        self._set.clear()
-        self._snapshots.clear()
-
-    def _put(self, name: str, value: Any) -> None:
-        self._keep(name, self._checked(name, value))
-
-    def _keep(self, name: str, value: Any) -> None:
-        dict.__setitem__(self, name, value)
-        self.accessed = True
-        self._set.add(name)
-        self._removed.discard(name)
-        self._snapshots.pop(name, None)
-
-    def _forget(self, name: str) -> None:
-        self.accessed = True
-        self._set.discard(name)
-        self._snapshots.pop(name, None)
-        self._removed.add(name)
+        super().clear()
 
     # -- Starlette's and Flask's flags -----------------------------------------------------
 
-    def mark_accessed(self) -> None:
-        """Mark the session read (Starlette's ``request.session`` calls this)."""
-        self.accessed = True
-
     def mark_modified(self) -> None:
         """Write every key back at the end of the request (as ``modified = True``)."""
-        self.modified = True
+        self.rewrite_all()
 
     @property
     def modified(self) -> bool:
         """True if data or the user binding changed in this request."""
-        return bool(self._set or self._removed or self._user_changed or self._mutated())
+        return self._user_changed or self.data_changed()
 
     @modified.setter
     def modified(self, value: bool) -> None:
@@ -299,17 +117,9 @@ class Session(dict[str, Any]):
         forgets the data changes made so far (Flask's idiom to skip a save). A change
         of ``user_id``, ``regenerate()`` and ``destroy()`` are kept either way."""
         if value:
-            self.accessed = True
-            self._set.update(dict.keys(self))
-            return
-        names = self._set | self._snapshots.keys()
-        self._set.clear()
-        self._removed.clear()
-        self._snapshots.clear()
-        for name in names:  # in-place changes from now on are caught again
-            value = dict.get(self, name)
-            if isinstance(value, _CONTAINERS):
-                self._snapshot(name, value)
+            self.rewrite_all()
+        else:
+            self.forget_changes()
 
     @property
     def permanent(self) -> bool:
@@ -452,53 +262,18 @@ class Session(dict[str, Any]):
         """True if ``destroy()`` was called in this request."""
         return self._destroyed
 
-    def _mutated(self) -> list[str]:
-        return [
-            name
-            for name, before in self._snapshots.items()
-            if dict.__contains__(self, name) and self._dumped(name) != before
-        ]
-
-    def _dumped(self, name: str) -> bytes | None:
-        value = dict.__getitem__(self, name)
-        return _dumps_or_none(self.to_stored(name, value) if self._converts else value)
-
     def pending_changes(self) -> tuple[dict[str, JSONValue], frozenset[str], bool]:
         """Return the keys set (with their stored values), the keys removed, and
         whether the user binding changed; values mutated in place are checked for
         JSON here (SessionDataError naming the key)."""
-        if self._converts:
-            changed = {name: self._stored_value(name) for name in self._set}
-        else:
-            get = dict.__getitem__
-            changed = {name: get(self, name) for name in self._set}
-        for name in self._mutated():
-            changed[name] = json_value(name, self._stored_value(name))
-        return changed, frozenset(self._removed), self._user_changed
-
-    def _stored_value(self, name: str) -> JSONValue:
-        value = dict.__getitem__(self, name)
-        return json_value(name, self.to_stored(name, value)) if self._converts else value
-
-    def data_view(self) -> dict[str, JSONValue]:
-        """The data as it is stored (a plain dict), without marking the session
-        accessed."""
-        if not self._converts:
-            return dict.copy(self)
-        return {name: self._stored_value(name) for name in dict.keys(self)}
+        changed, removed = self.data_changes()
+        return changed, removed, self._user_changed
 
 
 def _reserved(name: str) -> str:
     if not name.startswith(RESERVED_PREFIX):
         raise ValueError(f"internal session keys start with {RESERVED_PREFIX!r}, not {name!r}")
     return name
-
-
-def _dumps_or_none(value: Any) -> bytes | None:
-    try:
-        return dumps(value)
-    except TypeError:  # no longer JSON: report it as changed so the check names it
-        return None
 
 
 def _dt(timestamp: float) -> datetime:

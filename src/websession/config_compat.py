@@ -4,8 +4,9 @@ A switching app keeps its settings and their meaning; websession's own validatio
 still applies (a secret shorter than 32 bytes is refused with a ``ConfigError`` that
 says what to do). Where the meaning cannot be kept, the mapping documents it:
 
-- there is always an absolute timeout: at least ``SessionConfig``'s default (14 days),
-  longer when the configured lifetime is longer;
+- there is always an absolute timeout (``absolute_for``): twice the configured
+  lifetime, and at least ``SessionConfig``'s default of 14 days, so an active session
+  is refreshed as in Flask and Starlette, but not forever;
 - SameSite is always sent: Flask's ``SESSION_COOKIE_SAMESITE = None`` becomes ``lax``.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from websession.config import MIN_SECRET_BYTES, SessionConfig
 from websession.errors import ConfigError
 
-__all__ = ["STARLETTE_MAX_AGE", "flask_settings", "starlette_settings"]
+__all__ = ["STARLETTE_MAX_AGE", "absolute_for", "flask_settings", "starlette_settings"]
 
 STARLETTE_MAX_AGE = 14 * 24 * 60 * 60
 """Starlette's default ``max_age`` (14 days, in seconds)."""
@@ -63,7 +64,7 @@ def starlette_settings(
         http_only=True,
         same_site=same_site,  # type: ignore[arg-type]  # validated by SessionConfig
         partitioned=partitioned,
-        absolute_timeout=max(idle, _DEFAULT_ABSOLUTE),
+        absolute_timeout=absolute_for(idle),
         **options,
     )
 
@@ -104,10 +105,16 @@ def flask_settings(settings: Mapping[str, Any]) -> SessionConfig:
         same_site=_same_site(settings.get("SESSION_COOKIE_SAMESITE")),
         partitioned=bool(settings.get("SESSION_COOKIE_PARTITIONED", False)),
         idle_timeout=lifetime,
-        absolute_timeout=max(lifetime, _DEFAULT_ABSOLUTE),
+        absolute_timeout=absolute_for(lifetime),
         permanent=False,
         refresh_each_request=bool(settings.get("SESSION_REFRESH_EACH_REQUEST", True)),
     )
+
+
+def absolute_for(lifetime: timedelta) -> timedelta:
+    """The absolute timeout that goes with a framework's session ``lifetime`` (which
+    has none): twice the lifetime, at least 14 days."""
+    return max(2 * lifetime, _DEFAULT_ABSOLUTE)
 
 
 def _secret(value: Any, name: str) -> str | bytes:

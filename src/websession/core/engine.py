@@ -66,9 +66,8 @@ def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> Se
 
 def cookie_max_age(permanent: bool, expires_at: float, now: float) -> int | None:
     """The Max-Age of a session cookie whose idle deadline is ``expires_at`` (None for
-    a browser-session cookie). Whole seconds, rounded up, ignoring float noise below a
-    millisecond (``now + 3600`` gives 3600, not 3601)."""
-    return max(1, math.ceil(expires_at - now - 0.001)) if permanent else None
+    a browser-session cookie)."""
+    return max(1, math.ceil(expires_at - now)) if permanent else None
 
 
 class SessionEngine:

@@ -304,7 +304,7 @@ def test_revoked_record_is_never_served(browser: Browser) -> None:
 
 
 def test_regenerate_drops_the_csrf_secret(browser: Browser) -> None:
-    browser.request(lambda s: (s.set_internal(CSRF_KEY, "old-secret"), s.update(a=1)))
+    browser.request(lambda s: s.update(a=1) or s.set_internal(CSRF_KEY, "old-secret"))
     outcome = browser.request(lambda s: s.regenerate())
     assert isinstance(outcome, Replace)
     assert CSRF_KEY not in outcome.record.data

@@ -49,7 +49,7 @@ def test_json_orjson_and_jsonresponse_serialize_it_as_it_is() -> None:
     session = stored({"a": 1, "cart": [1, 2]})
     assert json.loads(json.dumps(session)) == {"a": 1, "cart": [1, 2]}
     assert orjson.loads(orjson.dumps(session)) == {"a": 1, "cart": [1, 2]}
-    body = JSONResponse({"session": session}).body
+    body = bytes(JSONResponse({"session": session}).body)
     assert json.loads(body) == {"session": {"a": 1, "cart": [1, 2]}}
 
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.conftest import store_url
-from tests.test_engine import Browser, make_engine, set_key
+from tests.test_engine import Browser, make_engine
 from websession import (
     Op,
     Session,

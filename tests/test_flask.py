@@ -293,15 +293,19 @@ async def test_flask_tagged_values_are_plain_json_for_asgi_apps(tmp_path: Path) 
 
 
 def test_json_type_subclasses_are_accepted_in_flask(client: Any) -> None:
-    app = client.application
+    app: flask.Flask = client.application
 
     class Color(enum.StrEnum):
         RED = "red"
 
+    class Level(enum.IntEnum):
+        LOW = 1
+        HIGH = 2
+
     @app.get("/subclasses")
     def subclasses() -> str:
         flask.session["c"] = Color.RED
-        flask.session["i"] = enum.IntEnum("Level", "LOW HIGH").HIGH
+        flask.session["i"] = Level.HIGH
         flask.session["o"] = collections.OrderedDict(a=1)
         flask.session["d"] = collections.defaultdict(list, k=[1])
         return "ok"
@@ -312,7 +316,7 @@ def test_json_type_subclasses_are_accepted_in_flask(client: Any) -> None:
 
 
 def test_modified_false_skips_the_save(client: Any, store: CountingStore) -> None:
-    app = client.application
+    app: flask.Flask = client.application
 
     @app.get("/discard")
     def discard() -> str:
@@ -329,7 +333,7 @@ def test_modified_false_skips_the_save(client: Any, store: CountingStore) -> Non
 
 
 def test_flask_clear_logs_out_server_side(client: Any, store: CountingStore) -> None:
-    app = client.application
+    app: flask.Flask = client.application
 
     @app.post("/clear")
     def clear() -> str:

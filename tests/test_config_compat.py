@@ -119,6 +119,10 @@ def test_flask_settings_map_onto_the_config() -> None:
     assert not config.refresh_each_request
 
 
+def test_flask_sessions_permanent_setting_is_the_default() -> None:
+    assert flask_settings({"SECRET_KEY": SECRET, "SESSION_PERMANENT": True}).permanent
+
+
 def test_flask_cookie_path_wins_over_the_application_root() -> None:
     config = flask_settings(
         {"SECRET_KEY": SECRET, "SESSION_COOKIE_PATH": "/s", "APPLICATION_ROOT": "/app"}

@@ -77,7 +77,8 @@ def flask_settings(settings: Mapping[str, Any]) -> SessionConfig:
     ``SESSION_COOKIE_SECURE``, ``SESSION_COOKIE_HTTPONLY``, ``SESSION_COOKIE_SAMESITE``,
     ``SESSION_COOKIE_PARTITIONED``, ``PERMANENT_SESSION_LIFETIME`` (the idle timeout)
     and ``SESSION_REFRESH_EACH_REQUEST``. Sessions are not permanent unless
-    ``session.permanent = True``, as in Flask.
+    ``session.permanent = True``, as in Flask, or unless Flask-Session's
+    ``SESSION_PERMANENT`` says so.
     """
     secret = settings.get("SECRET_KEY")
     if not secret:
@@ -106,7 +107,7 @@ def flask_settings(settings: Mapping[str, Any]) -> SessionConfig:
         partitioned=bool(settings.get("SESSION_COOKIE_PARTITIONED", False)),
         idle_timeout=lifetime,
         absolute_timeout=absolute_for(lifetime),
-        permanent=False,
+        permanent=bool(settings.get("SESSION_PERMANENT", False)),
         refresh_each_request=bool(settings.get("SESSION_REFRESH_EACH_REQUEST", True)),
     )
 

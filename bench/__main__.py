@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import apps, e2e, floors, memory, profiles
+from bench import apps, django_apps, e2e, floors, memory, profiles
 from bench.count import CallCounter, NoStore, OpCount, PostgresCounter, RedisCounter, SQLiteCounter
 from bench.measure import CASES, Prepared, Timings, calibrate, prepare, time_all, verify
 from bench.report import Results, Target, render
@@ -36,6 +36,8 @@ STARLETTE, SS_MEMORY, SS_REDIS = (
     "starsessions Redis",
 )
 FLASK_DEFAULT, FLASK_SESSION = "Flask default session", "Flask-Session Redis"
+WS_DJANGO_SQLITE, WS_DJANGO_REDIS = "websession/Django SQLite", "websession/Django Redis"
+DJANGO_DB, DJANGO_CACHE = "Django db (SQLite)", "Django cache (Redis)"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -47,6 +49,25 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=100_000, help="for the memory test")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     return parser.parse_args(argv)
+
+
+def _build_django(skipped: list[str], tmp: Path) -> list[apps.Subject]:
+    """websession's Django engine beside Django's db and cache engines (empty without
+    Django)."""
+    redis_url = apps.env("WEBSESSION_TEST_REDIS_URL")
+    try:
+        django_apps.configure(tmp, redis_url)
+    except ImportError as exc:
+        skipped.append(f"Django cases: {exc}")
+        return []
+    built = [
+        django_apps.websession(WS_DJANGO_SQLITE, f"sqlite:///{tmp / 'django.db'}", "sqlite"),
+        django_apps.django_db(),
+    ]
+    if redis_url is not None:
+        built.append(django_apps.websession(WS_DJANGO_REDIS, f"{redis_url}?prefix=benchd", "redis"))
+        built.append(django_apps.django_cache())
+    return built
 
 
 def _build(skipped: list[str], tmp: Path) -> tuple[list[apps.Subject], list[apps.Subject]]:
@@ -105,6 +126,8 @@ def _counter(subject: apps.Subject, redis: RedisCounter | None, pg: PostgresCoun
         return redis
     if subject.store == "postgres":
         return pg
+    if subject.store == "django-db":
+        return django_apps.QueryCounter()
     if subject.store == "sqlite":
         return SQLiteCounter(getattr(handle, "sync", handle)._db)
     if subject.store == "memory" and subject.peer:
@@ -226,9 +249,12 @@ def _targets(
 async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) -> dict[str, Any]:
     skipped: list[str] = []
     asgi, wsgi = _build(skipped, tmp)
+    dj = _build_django(skipped, tmp)
     bare = {"asgi": await prepare(apps.bare_asgi()), "wsgi": await prepare(apps.bare_flask())}
+    if dj:
+        bare["django"] = await prepare(django_apps.bare())
     prepared = []
-    for subject in [*asgi, *wsgi]:
+    for subject in [*asgi, *wsgi, *dj]:
         try:
             item = await prepare(subject)
         except WebsessionError as exc:
@@ -290,6 +316,8 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
             for n in names
             if n in {s.name for s in wsgi} and n not in (FLASK_DEFAULT, FLASK_SESSION)
         ],
+        "django": [n for n in (WS_DJANGO_SQLITE, WS_DJANGO_REDIS) if n in names],
+        "django_peers": [n for n in (DJANGO_DB, DJANGO_CACHE) if n in names],
         "asgi_peers": [n for n in (STARLETTE, SS_MEMORY, SS_REDIS) if n in names],
         "wsgi_peers": [n for n in (FLASK_DEFAULT, FLASK_SESSION) if n in names],
         "bare": {kind: item.subject.name for kind, item in bare.items()},

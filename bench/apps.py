@@ -41,7 +41,7 @@ class Subject:
     """One library (or bare app) on one store, ready to be driven."""
 
     name: str
-    kind: Literal["asgi", "wsgi"]
+    kind: Literal["asgi", "wsgi", "django"]
     app: Any
     store: str
     """Label of the store kind: none, cookie, memory, sqlite, redis, postgres."""

@@ -126,7 +126,7 @@ class Driver:
 
     async def run(self, n: int) -> float:
         """Send ``n`` requests in a row; return the seconds they took in all."""
-        if self.subject.kind == "wsgi":
+        if self.subject.kind != "asgi":  # WSGI: Flask or Django
             return self._run_wsgi(n)
         app = self.subject.app
         scope = self._scope

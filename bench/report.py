@@ -53,6 +53,8 @@ class Results:
     floors: dict[str, float]
     targets: list[Target]
     reps: int
+    django: list[str] = field(default_factory=list)
+    django_peers: list[str] = field(default_factory=list)
     rates: list[Rate] = field(default_factory=list)
     memory: MemoryUse | None = None
     profiles: list[tuple[Profile, str]] = field(default_factory=list)
@@ -121,14 +123,17 @@ def render(results: Results) -> str:
     for title, names, peers, kind in (
         ("ASGI", results.asgi, results.asgi_peers, "asgi"),
         ("Flask (WSGI)", results.wsgi, results.wsgi_peers, "wsgi"),
+        ("Django (WSGI)", results.django, results.django_peers, "django"),
     ):
+        if kind not in results.bare:
+            continue
         bare = results.bare[kind]
         for case in CASES:
             out += ["", f"## {title}: {CASE_TITLES[case]}", ""]
             header = ["subject", "µs/request", "overhead µs", "store ops/request"]
             header += [f"vs {peer}" for peer in peers]
             rows = [[bare, _us(t.median(bare, case)), "0", "0"] + [""] * len(peers)]
-            for name in names:
+            for name in [*names, *peers]:
                 overhead = t.median_overhead(name, case)
                 op = results.ops.get((name, case))
                 row = [
@@ -142,7 +147,7 @@ def render(results: Results) -> str:
             out += _table(header, rows)
     out += ["", "## Store operations per request (counted from the servers)", ""]
     rows = []
-    for name in [*results.asgi, *results.wsgi]:
+    for name in [*results.asgi, *results.wsgi, *results.django, *results.django_peers]:
         ops = [results.ops.get((name, case)) for case in CASES]
         rows.append([name, *(op.detail if op else "" for op in ops)])
     out += _table(["subject", *(CASE_TITLES[c] for c in CASES)], rows)

@@ -51,6 +51,10 @@ REPLACEMENTS: dict[str, str] = {
     # -- testing ---------------------------------------------------------------------
     #
     #
+    # -- integrations (django) -------------------------------------------------------
+    "_aget_session": "_get_session",
+    #
+    #
 }
 
 _SNAKE_ASYNC = re.compile(r"_async(?=_|$)|(?<=_)async_|^async_")

@@ -125,7 +125,7 @@ def test_sqlite_update_is_one_statement(tmp_path: Path) -> None:
     key = new_key()
     store.create(key, make_record({"a": 1}))
     statements: list[str] = []
-    store._db.writer.set_trace_callback(statements.append)
+    store._db.set_trace_callback(statements.append)
     assert store.update(key, Changes(1.0, 2.0, set={"b": 2}, remove=frozenset({"a"})))
     assert not store.update(new_key(), Changes(1.0, 2.0, set={"b": 2}))
     assert [s.split()[0] for s in statements] == ["UPDATE", "UPDATE"]

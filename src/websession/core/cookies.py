@@ -6,11 +6,12 @@ others, reads every ``Cookie`` header, and matches only the exact cookie name.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["MAX_COOKIE_HEADER", "SetCookie", "cookie_values", "parse_cookie_header"]
 
@@ -116,7 +117,7 @@ class SetCookie:
         name, sep, value = first.partition("=")
         if not sep:
             raise ValueError(f"not a Set-Cookie header: {header!r}")
-        fields: dict[str, object] = {"path": None}
+        fields: dict[str, Any] = {}
         for attribute in attributes:
             key, _, raw = attribute.strip().partition("=")
             key = key.lower()
@@ -136,7 +137,7 @@ class SetCookie:
                 fields["same_site"] = raw.lower()
             elif key == "partitioned":
                 fields["partitioned"] = True
-        return cls(name.strip(), _unquote(value.strip()), **fields)  # type: ignore[arg-type]
+        return dataclasses.replace(cls(name.strip(), _unquote(value.strip()), path=None), **fields)
 
     @property
     def deletes(self) -> bool:

@@ -161,11 +161,13 @@ class AbilityRules:
         created = {new_key(): make_record({"i": i}, user_id="u") for i in range(7)}
         created[record_key("ratelimit", "alice")] = make_record({"failures": 2})
         created[record_key("revocation", "cookie")] = make_record({})
-        created[new_key()] = make_record({"old": True}, now=now - 2 * HOUR)
+        expired = new_key()
         for key, record in created.items():
             harness.store.create(key, record)
+        harness.store.create(expired, make_record({"old": True}, now=now - 2 * HOUR))
         seen = scan_all(scanner, limit=3)
-        assert set(seen) == set(created)
+        # an expired record is returned where the store still holds it (Redis drops it)
+        assert set(seen) - {expired} == set(created)
         assert all(seen[key] == record for key, record in created.items())
 
     def test_scan_in_one_large_page_matches_small_pages(self, harness: StoreHarness) -> None:

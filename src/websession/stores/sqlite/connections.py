@@ -69,6 +69,7 @@ class Connections:
         self._closed = False
         self._waiter: ThreadPoolExecutor | None = None
         self._local = threading.local()
+        self._trace: Callable[[str], object] | None = None
         self._writer = self._connect(timeout, writer=True)
         self._try_writer: sqlite3.Connection | None = None
         if nonblocking:
@@ -80,11 +81,21 @@ class Connections:
         )
         if writer:
             self._configure(db)
+        if self._trace is not None:
+            db.set_trace_callback(self._trace)
         return db
+
+    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
+        """Call ``trace`` with every statement any connection runs (tools and benchmarks
+        count statements with it); None stops tracing."""
+        self._trace = trace
+        for db in (self._writer, self._try_writer, *self._readers):
+            if db is not None:
+                db.set_trace_callback(trace)
 
     @property
     def writer(self) -> sqlite3.Connection:
-        """The connection that waits for locks (tests trace its statements)."""
+        """The connection that waits for locks (the schema is created on it)."""
         return self._writer
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:

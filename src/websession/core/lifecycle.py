@@ -146,7 +146,7 @@ class Lifecycle:
             return Step.CREATE if session.has_content() else Step.NOTHING
         if session.modified:
             if not session.has_content():
-                return Step.DELETE
+                return Step.DELETE  # emptied: ends as destroy() would
             return Step.REGENERATE if session.regenerating else Step.UPDATE
         if session.regenerating:
             return Step.REGENERATE

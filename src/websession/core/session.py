@@ -66,7 +66,10 @@ class Session(TrackedDict):
         origin: object = None,
         permanent: bool = True,
     ) -> None:
-        TrackedDict.__init__(self)
+        self.accessed = False  # TrackedDict's state, set here: one call less per request
+        self._set: set[str] = set()
+        self._removed: set[str] = set()
+        self._snapshots: dict[str, bytes | None] = {}
         self._record: Record | None = None
         self._user_id: str | None = None
         if record is not None:
@@ -266,6 +269,10 @@ class Session(TrackedDict):
         """Return the keys set (with their stored values), the keys removed, and
         whether the user binding changed; values mutated in place are checked for
         JSON here (SessionDataError naming the key)."""
+        if not self._converts and not self._snapshots:  # the common case, inlined
+            get = dict.__getitem__
+            changed = {name: get(self, name) for name in self._set}
+            return changed, frozenset(self._removed), self._user_changed
         changed, removed = self.data_changes()
         return changed, removed, self._user_changed
 

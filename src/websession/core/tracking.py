@@ -113,7 +113,7 @@ class TrackedDict(dict[str, Any]):
     def copy(self) -> dict[str, Any]:
         """A shallow copy as a plain dict; its containers are this session's, tracked."""
         self._hand_out_all()
-        return dict.copy(self)
+        return dict(dict.items(self))
 
     def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]  # a plain dict, as dict's
         self._hand_out_all()
@@ -190,7 +190,11 @@ class TrackedDict(dict[str, Any]):
         self._snapshots.clear()
 
     def _put(self, name: str, value: Any) -> None:
-        self._keep(name, self._checked(name, value))
+        dict.__setitem__(self, name, self._checked(name, value))  # _keep, inlined
+        self.accessed = True
+        self._set.add(name)
+        self._removed.discard(name)
+        self._snapshots.pop(name, None)
 
     def _keep(self, name: str, value: Any) -> None:
         dict.__setitem__(self, name, value)
@@ -262,7 +266,7 @@ class TrackedDict(dict[str, Any]):
     def data_view(self) -> dict[str, JSONValue]:
         """The data as it is stored (a plain dict), without marking it accessed."""
         if not self._converts:
-            return dict.copy(self)
+            return dict(dict.items(self))  # dict.copy would go through __getitem__
         return {name: self._stored_value(name) for name in dict.keys(self)}
 
 

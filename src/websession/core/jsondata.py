@@ -9,6 +9,7 @@ type when they are set (``json_value``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -126,27 +127,26 @@ def _subclass_problem(value: object, depth: int) -> str | None:
 
 
 def _items_problem(items: list[object] | tuple[object, ...], depth: int) -> str | None:
-    found = None
-    for item in items:
-        problem = _find_problem(item, depth + 1)
-        if problem is _CONVERT:
-            found = _CONVERT
-        elif problem is not None:
-            return problem
-    return found
+    return _first(_find_problem(item, depth + 1) for item in items)
 
 
 def _dict_problem(value: dict[object, object], depth: int) -> str | None:
-    found = None
+    return _first(_entry_problems(value, depth))
+
+
+def _entry_problems(value: dict[object, object], depth: int) -> Iterator[str | None]:
     for name, item in value.items():
         if type(name) is not str:
-            if not isinstance(name, str):
-                return f"dict key {name!r} is not a str"
-            found = _CONVERT
-        problem = _text_problem(name)
-        if problem is not None:
-            return f"dict key {name!r}: {problem}"
-        problem = _find_problem(item, depth + 1)
+            yield _CONVERT if isinstance(name, str) else f"dict key {name!r} is not a str"
+        problem = _text_problem(name)  # type: ignore[arg-type]  # a str, or refused above
+        yield None if problem is None else f"dict key {name!r}: {problem}"
+        yield _find_problem(item, depth + 1)
+
+
+def _first(problems: Iterable[str | None]) -> str | None:
+    """The first real problem; else ``_CONVERT`` if any, else None."""
+    found = None
+    for problem in problems:
         if problem is _CONVERT:
             found = _CONVERT
         elif problem is not None:

@@ -7,9 +7,10 @@
 format with the ASGI side; values round-trip in Flask's tagged JSON); ``get_session()``
 returns it typed, with ``regenerate()``, ``destroy()`` and ``user_id``. Without
 ``config=``, Flask's own settings are read (``config_compat.flask_settings``). The
-backend's sync driver is called directly. A failure answers with the error's status (503 for the store, 413 for a
-session too large); records and cookies are the ASGI middleware's, so a Flask app and
-an ASGI app with the same config and store share sessions.
+backend's sync driver is called directly. A failure answers with the error's status
+(503 for the store, 413 for a session too large); records and cookies are the ASGI
+middleware's, so a Flask app and an ASGI app with the same config and store share
+sessions.
 
 Client-side sessions: ``init_app(app, store="cookie://", config=...)`` (or
 ``"cookie://?revocations=<store URL>"``, or a ``SyncCookieBackend``) keeps the session

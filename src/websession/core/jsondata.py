@@ -16,10 +16,23 @@ import orjson
 
 from websession.errors import SessionDataError
 
-__all__ = ["RESERVED_PREFIX", "check_key", "check_value", "dumps", "json_value", "loads"]
+__all__ = [
+    "RESERVED_PREFIX",
+    "REVOKED_KEY",
+    "check_key",
+    "check_value",
+    "dumps",
+    "json_value",
+    "loads",
+]
 
 RESERVED_PREFIX = "_ws_"
 """Keys starting with this belong to websession itself (CSRF token, device data)."""
+
+REVOKED_KEY = RESERVED_PREFIX + "revoked"
+"""Set (to the revocation time) on a session that was logged out but is kept until its
+deadline, so a replay can be told apart from an unknown token. Never served (see
+``core.lifecycle``, which re-exports it)."""
 
 _MAX_DEPTH = 64
 _CONVERT = "convert"  # a _find_problem result: valid, but orjson needs the base type

@@ -26,7 +26,8 @@ Spans never carry a key or data. With the Prometheus exporter the histogram is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from opentelemetry import metrics, trace
@@ -70,42 +71,36 @@ class _Traced:
     def __repr__(self) -> str:
         return f"<traced {self.inner!r}>"
 
-    def _attributes(self, operation: str) -> dict[str, str]:
-        return {"websession.store": self._name, "websession.operation": operation}
-
-
-def _sync_method(name: str) -> Callable[..., Any]:
-    def call(self: _Traced, *args: Any, **kwargs: Any) -> Any:
-        attributes = self._attributes(name)
+    @contextmanager
+    def _measured(self, operation: str) -> Iterator[None]:
+        """A span around the call and its duration recorded (``error.type`` if it
+        raised)."""
+        attributes = {"websession.store": self._name, "websession.operation": operation}
         with self._instruments.tracer.start_as_current_span(
-            f"websession.store.{name}", kind=trace.SpanKind.CLIENT, attributes=attributes
+            f"websession.store.{operation}", kind=trace.SpanKind.CLIENT, attributes=attributes
         ):
             started = time.perf_counter()
             try:
-                return getattr(self.inner, name)(*args, **kwargs)
+                yield
             except Exception as exc:
                 attributes["error.type"] = type(exc).__name__
                 raise
             finally:
                 self._instruments.duration.record(time.perf_counter() - started, attributes)
+
+
+def _sync_method(name: str) -> Callable[..., Any]:
+    def call(self: _Traced, *args: Any, **kwargs: Any) -> Any:
+        with self._measured(name):
+            return getattr(self.inner, name)(*args, **kwargs)
 
     return call
 
 
 def _async_method(name: str) -> Callable[..., Any]:
     async def call(self: _Traced, *args: Any, **kwargs: Any) -> Any:
-        attributes = self._attributes(name)
-        with self._instruments.tracer.start_as_current_span(
-            f"websession.store.{name}", kind=trace.SpanKind.CLIENT, attributes=attributes
-        ):
-            started = time.perf_counter()
-            try:
-                return await getattr(self.inner, name)(*args, **kwargs)
-            except Exception as exc:
-                attributes["error.type"] = type(exc).__name__
-                raise
-            finally:
-                self._instruments.duration.record(time.perf_counter() - started, attributes)
+        with self._measured(name):
+            return await getattr(self.inner, name)(*args, **kwargs)
 
     return call
 

@@ -48,7 +48,7 @@ class AsyncStoreBackend:
             if self.events and cookie_headers:
                 event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
                 await self.events.emit_async(event)
-            return session_class()
+            return engine.open(None, None, session_class)
         record = await self.store.load(verified.key)
         if self.events:
             await self.events.emit_async(opened(verified.key, record, self.clock()))

@@ -49,7 +49,7 @@ class StoreBackend:
             if self.events and cookie_headers:
                 event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
                 self.events.emit(event)
-            return session_class()
+            return engine.open(None, None, session_class)
         record = self.store.load(verified.key)
         if self.events:
             self.events.emit(opened(verified.key, record, self.clock()))

@@ -1,8 +1,9 @@
 """Every ```python block of README.md and docs/*.md runs, so the samples cannot rot.
 
 The blocks of one page run in order in one namespace, as a reader pastes them into one
-file: a page shows an app, then exercises it (Starlette's ``TestClient``, Flask's test
-client). Each page runs in a fresh temporary directory (``sqlite:///sessions.db`` lands
+file: a page shows an app, then exercises it (httpx's ``ASGITransport``, Flask's test
+client); a Starlette or FastAPI ``app`` left by a block also has its middleware built,
+so a middleware given wrong arguments fails. Each page runs in a fresh temporary directory (``sqlite:///sessions.db`` lands
 there) with ``WEBSESSION_SECRET`` set, as the pages tell the reader to do. A block is
 left out only when the line above it is ``<!-- not run: <reason> -->``; the reasons are
 listed in the test's output. Django blocks run against the Django configured for the
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -80,7 +82,18 @@ def run_page(path: Path) -> list[Block]:
             raise AssertionError(
                 f"the sample at {path.name} line {block.line} failed: {exc!r}"
             ) from exc
+        _build(namespace.get("app"), f"{path.name}:{block.line}")
     return skipped
+
+
+def _build(app: object, where: str) -> None:
+    """Build a Starlette app's middleware now (Starlette builds it on the first
+    request), so a middleware given wrong arguments fails its sample."""
+    if isinstance(app, Starlette):
+        try:
+            app.build_middleware_stack()
+        except Exception as exc:
+            raise AssertionError(f"the app of the sample at {where} failed: {exc!r}") from exc
 
 
 def _configure_django() -> None:
@@ -94,6 +107,7 @@ def sample_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("WEBSESSION_PRESET", "WEBSESSION_PREVIOUS_SECRETS", "WEBSESSION_STORE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WEBSESSION_SECRET", secrets.token_urlsafe(32))
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))  # Flask's and Starlette's
     return tmp_path
 
 

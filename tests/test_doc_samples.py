@@ -3,8 +3,9 @@
 The blocks of one page run in order in one namespace, as a reader pastes them into one
 file: a page shows an app, then exercises it (httpx's ``ASGITransport``, Flask's test
 client); a Starlette or FastAPI ``app`` left by a block also has its middleware built,
-so a middleware given wrong arguments fails. Each page runs in a fresh temporary directory (``sqlite:///sessions.db`` lands
-there) with ``WEBSESSION_SECRET`` set, as the pages tell the reader to do. A block is
+so a middleware given wrong arguments fails. Each page runs in a fresh temporary
+directory (``sqlite:///sessions.db`` lands there) with ``WEBSESSION_SECRET`` set, as
+the pages tell the reader to do. A block is
 left out only when the line above it is ``<!-- not run: <reason> -->``; the reasons are
 listed in the test's output. Django blocks run against the Django configured for the
 Django tests (``tests/django/conftest.py``).

@@ -26,14 +26,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from websession.errors import ConfigError, StoreError
+from websession.errors import StoreError
+from websession.extras import missing_extra
 
 try:
     from fastapi import FastAPI, Request
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ConfigError(
-        "websession.auth.fastapi needs FastAPI: pip install 'websession[auth,fastapi]'"
-    ) from exc
+    raise missing_extra("websession.auth.fastapi", "auth,fastapi") from exc
 
 from websession.auth.errors import AuthError
 from websession.auth.service import AsyncAuth

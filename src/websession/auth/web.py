@@ -34,19 +34,13 @@ from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from websession.errors import ConfigError, StoreError, WebsessionError
+from websession.extras import missing_extra
 
 try:
     from starlette.requests import Request
-    from starlette.responses import (
-        JSONResponse,
-        PlainTextResponse,
-        RedirectResponse,
-        Response,
-    )
+    from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ConfigError(
-        "websession.auth.web needs Starlette: pip install 'websession[auth,starlette]'"
-    ) from exc
+    raise missing_extra("websession.auth.web", "auth,starlette") from exc
 
 from websession.auth.devices import auth_time
 from websession.auth.errors import (

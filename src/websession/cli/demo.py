@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from websession.errors import ConfigError
+from websession.extras import missing_extra
 
 __all__ = ["serve_demo"]
 
@@ -32,7 +33,4 @@ def _third_party(exc: ImportError) -> bool:
 
 def _missing(exc: ImportError) -> ConfigError:
     module = (exc.name or "").partition(".")[0]
-    return ConfigError(
-        f"websession demo needs the 'demo' extra (no module named {module!r}): "
-        "pip install 'websession[demo]'"
-    )
+    return missing_extra(f"websession demo (no module named {module!r})", "demo")

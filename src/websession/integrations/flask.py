@@ -29,7 +29,8 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
+from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.extras import missing_extra
 
 try:
     from flask import Flask, g, request
@@ -37,9 +38,7 @@ try:
     from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
     from flask.wrappers import Request, Response
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ConfigError(
-        "websession.integrations.flask needs the 'flask' extra: pip install 'websession[flask]'"
-    ) from exc
+    raise missing_extra("websession.integrations.flask", "flask") from exc
 
 from websession.backends import SessionBackend, open_backend
 from websession.backends.cookie import SyncCookieBackend

@@ -184,6 +184,7 @@ def without(modules: list[str], code: str) -> subprocess.CompletedProcess[str]:
         (["django"], "websession.integrations.django", "websession[django]"),
         (["starlette"], "websession.auth.web", "websession[auth,starlette]"),
         (["fastapi"], "websession.auth.fastapi", "websession[auth,fastapi]"),
+        (["opentelemetry"], "websession.telemetry", "websession[otel]"),
     ],
 )
 def test_missing_extra_is_named(modules: list[str], module: str, install: str) -> None:

@@ -8,7 +8,8 @@ directory (``sqlite:///sessions.db`` lands there) with ``WEBSESSION_SECRET`` set
 the pages tell the reader to do. A block is
 left out only when the line above it is ``<!-- not run: <reason> -->``; the reasons are
 listed in the test's output. Django blocks run against the Django configured for the
-Django tests (``tests/django/conftest.py``).
+Django tests (``tests/django/conftest.py``); a ``# settings.py`` block is then used:
+the engine reads those settings and saves and loads a session with them.
 """
 
 from __future__ import annotations
@@ -76,14 +77,18 @@ def run_page(path: Path) -> list[Block]:
             continue
         if "django" in block.code:
             _configure_django()
-        code = compile(block.code, f"{path.name}:{block.line}", "exec")
+        where = f"{path.name}:{block.line}"
+        before = dict(namespace)
         try:
-            exec(code, namespace)  # noqa: S102 - the documentation's own samples
+            exec(compile(block.code, where, "exec"), namespace)  # noqa: S102 - our samples
         except Exception as exc:
             raise AssertionError(
                 f"the sample at {path.name} line {block.line} failed: {exc!r}"
             ) from exc
-        _build(namespace.get("app"), f"{path.name}:{block.line}")
+        _build(namespace.get("app"), where)
+        if block.code.startswith("# settings.py"):
+            defined = {k: v for k, v in namespace.items() if k.isupper() and before.get(k) is not v}
+            _use_django_settings(defined, where)
     return skipped
 
 
@@ -95,6 +100,28 @@ def _build(app: object, where: str) -> None:
             app.build_middleware_stack()
         except Exception as exc:
             raise AssertionError(f"the app of the sample at {where} failed: {exc!r}") from exc
+
+
+def _use_django_settings(defined: dict[str, object], where: str) -> None:
+    """Run a Django settings sample: the engine reads it, then saves and loads a session
+    with it (on ``memory://``: a sample's Redis or PostgreSQL URL needs a server)."""
+    from django.test import override_settings
+
+    from websession.integrations.django import SessionStore, close_stores
+    from websession.integrations.django.settings import current
+
+    _configure_django()
+    try:
+        with override_settings(**{**defined, "WEBSESSION_STORE": "memory://"}):
+            assert current().config is not None
+            session = SessionStore()
+            session["sample"] = where
+            session.save()
+            assert SessionStore(session.session_key)["sample"] == where
+    except Exception as exc:
+        raise AssertionError(f"the Django settings at {where} failed: {exc!r}") from exc
+    finally:
+        close_stores()
 
 
 def _configure_django() -> None:

@@ -12,6 +12,8 @@ URL                                    store
 ``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
 ``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
+``mysql://user@host/db``               MySQL / MariaDB (``websession[mysql]``),
+                                       ``mariadb://`` too
 =====================================  ==============================================
 
 ``cookie://`` is not a store but a backend (``websession.backends.cookie``): the
@@ -57,6 +59,8 @@ _SERVER_STORES: dict[str, tuple[str, str]] = {
     "valkey": ("websession.stores.redis", "redis"),
     "postgresql": ("websession.stores.postgres", "postgres"),
     "postgres": ("websession.stores.postgres", "postgres"),
+    "mysql": ("websession.stores.mysql", "mysql"),
+    "mariadb": ("websession.stores.mysql", "mysql"),
 }
 
 Opener = Callable[[str], Any]

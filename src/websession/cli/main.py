@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("setup", help="create the store's tables (PostgreSQL) if missing")
     )
     setup.add_argument(
-        "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL)"
+        "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL, MySQL)"
     )
 
     purge = with_store(commands.add_parser("purge", help="delete expired sessions"))
@@ -127,8 +127,15 @@ def _run(args: argparse.Namespace, store: Store) -> int:
 
 
 def _print_schema(url: str) -> int:
-    if url.split("://", 1)[0].lower() not in ("postgresql", "postgres"):
-        print("websession: --sql is for postgresql:// stores", file=sys.stderr)
+    kind = url.split("://", 1)[0].lower()
+    if kind in ("mysql", "mariadb"):
+        from websession.stores import mysql
+
+        for statement in mysql.schema_statements(mysql.parse_url(url).table):
+            print(f"{statement};")
+        return 0
+    if kind not in ("postgresql", "postgres"):
+        print("websession: --sql is for postgresql:// and mysql:// stores", file=sys.stderr)
         return 2
     from websession.stores.postgres import parse_url, schema_statements
 

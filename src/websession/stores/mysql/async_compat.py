@@ -5,19 +5,33 @@ cursor types, connecting, a bounded wait for a pool slot, and a deadline."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiomysql
 from pymysql.constants import CLIENT
 
 from websession.stores.mysql.options import MysqlOptions
 
-__all__ = ["AsyncConnection", "AsyncSemaphore", "acquire_async", "connect_async", "deadline_async"]
+__all__ = [
+    "AsyncConnection",
+    "AsyncSemaphore",
+    "AsyncWork",
+    "acquire_async",
+    "connect_async",
+    "deadline_async",
+    "server_version",
+]
+
+T = TypeVar("T")
 
 AsyncConnection = Any
 """aiomysql's connection (aiomysql ships no type hints)."""
 
 AsyncSemaphore = asyncio.Semaphore
+
+AsyncWork = Callable[[AsyncConnection], Awaitable[T]]
+"""An operation on a borrowed connection (``Work`` on the sync side)."""
 
 
 class _Cursor(aiomysql.Cursor):  # type: ignore[misc]  # aiomysql is untyped (Any)
@@ -37,6 +51,11 @@ async def connect_async(options: MysqlOptions) -> AsyncConnection:
         db=options.database,
         **options.connect_kwargs(),
     )
+
+
+def server_version(conn: AsyncConnection) -> str:
+    """The server's version string (``...-MariaDB...`` on MariaDB)."""
+    return str(conn.get_server_info())
 
 
 async def acquire_async(slots: asyncio.Semaphore, timeout: float) -> bool:

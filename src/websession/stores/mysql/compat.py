@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias, TypeVar
 
 import pymysql
 from pymysql.constants import CLIENT
 
 from websession.stores.mysql.options import MysqlOptions
 
-__all__ = ["Connection", "Semaphore", "acquire", "connect", "deadline"]
+__all__ = ["Connection", "Semaphore", "Work", "acquire", "connect", "deadline", "server_version"]
+
+T = TypeVar("T")
 
 Connection: TypeAlias = "pymysql.Connection[Any]"
 """PyMySQL's connection."""
 
 Semaphore = threading.Semaphore
+
+Work = Callable[[Connection], T]
+"""An operation on a borrowed connection (``AsyncWork`` on the async side)."""
 
 
 def connect(options: MysqlOptions) -> Connection:
@@ -31,6 +37,12 @@ def connect(options: MysqlOptions) -> Connection:
         database=options.database,
         **options.connect_kwargs(),
     )
+
+
+def server_version(conn: Connection) -> str:
+    """The server's version string (``...-MariaDB...`` on MariaDB)."""
+    info: str = conn.get_server_info()  # type: ignore[no-untyped-call]  # untyped in the stubs
+    return info
 
 
 def acquire(slots: threading.Semaphore, timeout: float) -> bool:

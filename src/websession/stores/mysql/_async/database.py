@@ -14,21 +14,18 @@ The async source; ``_sync/database.py`` is generated from it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from websession.errors import StoreError
 from websession.stores.mysql._async.pool import AsyncPool
-from websession.stores.mysql.async_compat import AsyncConnection, deadline_async
+from websession.stores.mysql.async_compat import AsyncConnection, AsyncWork, deadline_async
 from websession.stores.mysql.errors import DRIVER_ERRORS, ConnectionLost, is_lost, store_error
 from websession.stores.mysql.options import MysqlOptions
 
 __all__ = ["AsyncDatabase"]
 
 T = TypeVar("T")
-
-AsyncWork = Callable[[AsyncConnection], Awaitable[T]]
-"""An operation on a borrowed connection."""
 
 
 class AsyncDatabase:

@@ -19,6 +19,7 @@ from websession.stores.mysql.async_compat import (
     AsyncSemaphore,
     acquire_async,
     connect_async,
+    server_version,
 )
 from websession.stores.mysql.errors import PoolTimeout
 from websession.stores.mysql.options import MysqlOptions
@@ -83,7 +84,7 @@ class AsyncPool:
         self.unreachable = False
         try:
             cursor = await conn.cursor()
-            for statement in self.options.session_settings(conn.get_server_info()):
+            for statement in self.options.session_settings(server_version(conn)):
                 await cursor.execute(statement)
         except BaseException:
             _discard(conn)

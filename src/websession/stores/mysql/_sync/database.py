@@ -15,21 +15,18 @@ The async source; ``_sync/database.py`` is generated from it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from websession.errors import StoreError
 from websession.stores.mysql._sync.pool import Pool
-from websession.stores.mysql.compat import Connection, deadline
+from websession.stores.mysql.compat import Connection, Work, deadline
 from websession.stores.mysql.errors import DRIVER_ERRORS, ConnectionLost, is_lost, store_error
 from websession.stores.mysql.options import MysqlOptions
 
 __all__ = ["Database"]
 
 T = TypeVar("T")
-
-Work = Callable[[Connection], Awaitable[T]]
-"""An operation on a borrowed connection."""
 
 
 class Database:

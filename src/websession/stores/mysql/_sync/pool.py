@@ -20,6 +20,7 @@ from websession.stores.mysql.compat import (
     Semaphore,
     acquire,
     connect,
+    server_version,
 )
 from websession.stores.mysql.errors import PoolTimeout
 from websession.stores.mysql.options import MysqlOptions
@@ -84,7 +85,7 @@ class Pool:
         self.unreachable = False
         try:
             cursor = conn.cursor()
-            for statement in self.options.session_settings(conn.get_server_info()):
+            for statement in self.options.session_settings(server_version(conn)):
                 cursor.execute(statement)
         except BaseException:
             _discard(conn)

@@ -16,7 +16,7 @@ from tests.serverapp import request_costs
 from websession.cli.main import main
 from websession.errors import ConfigError
 from websession.stores import open_async_store, open_store
-from websession.stores.mysql import MysqlStore, parse_url, schema_statements
+from websession.stores.mysql import AsyncMysqlStore, MysqlStore, parse_url, schema_statements
 from websession.testing import make_record, new_key
 from websession.types import Changes
 
@@ -96,6 +96,44 @@ async def test_sync_and_async_stores_share_rows(url: str) -> None:
     finally:
         sync.close()
         await async_.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_scan_pages_in_key_order_with_the_last_key_as_cursor(url: str, mode: str) -> None:
+    keys = sorted(new_key() for _ in range(25))
+    if mode == "sync":
+        store = MysqlStore(parse_url(url))
+        for key in keys:
+            store.create(key, make_record({}))
+        page, cursor = store.scan(None, 10)
+        rest, _ = store.scan(cursor, 100)
+        store.close()
+    else:
+        async_store = AsyncMysqlStore(parse_url(url))
+        for key in keys:
+            await async_store.create(key, make_record({}))
+        page, cursor = await async_store.scan(None, 10)
+        rest, _ = await async_store.scan(cursor, 100)
+        await async_store.close()
+    assert [key for key, _ in page] == keys[:10]
+    assert cursor == keys[9]
+    assert [key for key, _ in rest] == keys[10:]
+
+
+def test_purge_deletes_in_bounded_batches(url: str) -> None:
+    store = MysqlStore(parse_url(url))
+    try:
+        for _ in range(7):
+            store.create(new_key(), make_record({}, now=1000.0))
+        live = new_key()
+        store.create(live, make_record({}))
+        assert store.purge_expired(100000.0, limit=3) == 3
+        assert store.purge_expired(100000.0, limit=3) == 3
+        assert store.purge_expired(100000.0, limit=3) == 1
+        assert store.purge_expired(100000.0, limit=3) == 0
+        assert store.load(live) is not None
+    finally:
+        store.close()
 
 
 def test_setup_false_needs_the_table(url: str) -> None:

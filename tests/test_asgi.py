@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from tests.conftest import store_url
 from tests.spy import SpyStore
 from websession import (
+    ConfigError,
     SessionConfig,
     SessionMiddleware,
     SetCookie,
@@ -477,3 +478,75 @@ async def test_lifespan_passes_through(spy: SpyStore) -> None:
 
     await app({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
     assert messages[0]["type"] == "lifespan.startup.complete"
+
+
+# -- a drop-in for Starlette's SessionMiddleware ----------------------------------------------
+
+
+async def test_starlette_arguments_configure_the_cookie(spy: SpyStore) -> None:
+    app = Starlette(routes=[Route("/write", write)])
+    app.add_middleware(
+        SessionMiddleware,
+        store=spy,
+        secret_key=SECRET,
+        session_cookie="sid",
+        path="/",
+        max_age=600,
+        same_site="strict",
+        https_only=True,
+        domain=".example.com",
+    )
+    async with client_for(app) as client:
+        response = await client.get("/write")
+    cookie = SetCookie.parse(response.headers["set-cookie"])
+    assert cookie.name == "sid"
+    assert cookie.max_age == 600
+    assert cookie.same_site == "strict"
+    assert cookie.secure
+    assert cookie.http_only
+    assert cookie.domain == "example.com"
+
+
+async def test_the_session_serializes_in_a_json_response(spy: SpyStore) -> None:
+    async def dump(request: Request) -> Response:
+        request.session["cart"] = [1, 2]
+        return JSONResponse(
+            {"session": request.session, "is_dict": isinstance(request.session, dict)}
+        )
+
+    app = Starlette(routes=[Route("/dump", dump)])
+    app.add_middleware(SessionMiddleware, store=spy, config=CONFIG)
+    async with client_for(app) as client:
+        response = await client.get("/dump")
+    assert response.json() == {"session": {"cart": [1, 2]}, "is_dict": True}
+
+
+def test_a_secret_given_where_the_store_goes_is_refused_without_echoing_it() -> None:
+    secret = "a-starlette-secret-given-positionally-0123"
+    with pytest.raises(ConfigError, match="secret_key=") as caught:
+        SessionMiddleware(Starlette(), secret)
+    assert secret not in str(caught.value)
+
+
+def test_starlette_arguments_and_a_config_are_not_mixed() -> None:
+    with pytest.raises(ConfigError, match="not both"):
+        SessionMiddleware(Starlette(), "memory://", CONFIG, secret_key=SECRET)
+
+
+def test_starlette_arguments_need_the_secret_key() -> None:
+    with pytest.raises(ConfigError, match="secret_key is required"):
+        SessionMiddleware(Starlette(), "memory://", https_only=True)
+
+
+def test_a_short_starlette_secret_gets_the_clear_error() -> None:
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        SessionMiddleware(Starlette(), "memory://", secret_key="example")
+
+
+def test_no_config_no_arguments_and_no_environment_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WEBSESSION_SECRET", raising=False)
+    monkeypatch.delenv("WEBSESSION_PRESET", raising=False)
+    with pytest.raises(ConfigError, match="WEBSESSION_SECRET is not set"):
+        SessionMiddleware(Starlette(), "memory://")

@@ -17,7 +17,7 @@ from websession import (
     SessionTooLarge,
     SetCookie,
 )
-from websession.core.outcomes import Create, Replace, Touch, Update
+from websession.core.outcomes import Create, Delete, Replace, Touch, Update
 from websession.core.session import CSRF_KEY, REVOKED_KEY
 from websession.core.signing import Verified
 from websession.core.tokens import hash_token
@@ -304,10 +304,17 @@ def test_revoked_record_is_never_served(browser: Browser) -> None:
 
 
 def test_regenerate_drops_the_csrf_secret(browser: Browser) -> None:
-    browser.request(lambda s: s.set_internal(CSRF_KEY, "old-secret"))
+    browser.request(lambda s: s.update(a=1) or s.set_internal(CSRF_KEY, "old-secret"))
     outcome = browser.request(lambda s: s.regenerate())
     assert isinstance(outcome, Replace)
     assert CSRF_KEY not in outcome.record.data
+    assert outcome.record.data == {"a": 1}
+
+
+def test_regenerate_of_a_session_holding_only_its_csrf_secret_ends_it(browser: Browser) -> None:
+    browser.request(lambda s: s.set_internal(CSRF_KEY, "old-secret"))
+    outcome = browser.request(lambda s: s.regenerate())
+    assert isinstance(outcome, Delete)
 
 
 def test_replace_record_is_seen_now_so_stores_check_liveness_then(

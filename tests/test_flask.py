@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import collections
+import enum
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import flask
 import httpx
 import pytest
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.conftest import store_url
-from websession import SessionConfig, SessionMiddleware, SetCookie, open_async_store, open_store
+from websession import (
+    ConfigError,
+    SessionConfig,
+    SessionMiddleware,
+    SetCookie,
+    open_async_store,
+    open_store,
+)
+from websession.integrations.asgi import get_session as get_asgi_session
 from websession.integrations.flask import get_session, init_app
 from websession.stores.base import Store
+from websession.stores.memory import MemoryStore
 
 CONFIG = SessionConfig(secret="f" * 32, secure=False)
 
@@ -215,3 +229,174 @@ async def test_flask_and_asgi_apps_share_sessions(tmp_path: Path) -> None:
     data = flask_client.get("/all", headers={"Cookie": f"session={value}"}).json
     assert data == {"value": "from flask", "from_asgi": True}
     await store.close()
+
+
+# -- a drop-in for Flask's session ---------------------------------------------------------
+
+
+def test_flask_tagged_values_round_trip_across_requests(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tagged.db'}"
+    app = flask.Flask(__name__)
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    the_uuid = uuid.uuid4()
+
+    @app.get("/set")
+    def set_values() -> str:
+        flask.session.update(t=(1, (2, 3)), b=b"\xff", m=Markup("<em>x</em>"), u=the_uuid, d=when)
+        flask.session["plain"] = {" t": "not-a-tuple"}
+        return "ok"
+
+    @app.get("/get")
+    def get_values() -> str:
+        s = flask.session
+        assert s["t"] == (1, (2, 3))
+        assert s["b"] == b"\xff"
+        assert type(s["m"]) is Markup
+        assert s["m"] == Markup("<em>x</em>")
+        assert s["u"] == the_uuid
+        assert s["d"] == when
+        assert s["plain"] == {" t": "not-a-tuple"}
+        return flask.render_template_string("{{ session['m'] }}")
+
+    init_app(app, url, CONFIG)
+    client = app.test_client()
+    client.get("/set")
+    assert client.get("/get").text == "<em>x</em>"  # Markup stays unescaped
+
+
+async def test_flask_tagged_values_are_plain_json_for_asgi_apps(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    app = flask.Flask(__name__)
+
+    @app.get("/set")
+    def set_values() -> str:
+        flask.session["t"] = (1, 2)
+        flask.flash(Markup("<b>saved</b>"), "info")
+        return "ok"
+
+    init_app(app, url, CONFIG)
+    value = cookie_of(app.test_client(use_cookies=False).get("/set"))
+
+    async def asgi_read(request: Request) -> Response:
+        flashes = get_asgi_session(request).pop_flashes()
+        return JSONResponse({"t": request.session["t"], "flashes": flashes})
+
+    asgi = Starlette(routes=[Route("/read", asgi_read)])
+    store = open_async_store(url)
+    asgi.add_middleware(SessionMiddleware, store=store, config=CONFIG)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=asgi), base_url="http://testserver"
+    ) as client:
+        response = await client.get("/read", headers={"cookie": f"session={value}"})
+    await store.close()
+    assert response.json() == {"t": {" t": [1, 2]}, "flashes": [["info", "<b>saved</b>"]]}
+
+
+def test_json_type_subclasses_are_accepted_in_flask(client: Any) -> None:
+    app: flask.Flask = client.application
+
+    class Color(enum.StrEnum):
+        RED = "red"
+
+    class Level(enum.IntEnum):
+        LOW = 1
+        HIGH = 2
+
+    @app.get("/subclasses")
+    def subclasses() -> str:
+        flask.session["c"] = Color.RED
+        flask.session["i"] = Level.HIGH
+        flask.session["o"] = collections.OrderedDict(a=1)
+        flask.session["d"] = collections.defaultdict(list, k=[1])
+        return "ok"
+
+    value = cookie_of(client.get("/subclasses"))
+    data = client.get("/all", headers={"Cookie": f"session={value}"}).json
+    assert data == {"c": "red", "i": 2, "o": {"a": 1}, "d": {"k": [1]}}
+
+
+def test_modified_false_skips_the_save(client: Any, store: CountingStore) -> None:
+    app: flask.Flask = client.application
+
+    @app.get("/discard")
+    def discard() -> str:
+        flask.session["value"] = "discarded"
+        flask.session.modified = False
+        return "ok"
+
+    value = cookie_of(client.get("/write", query_string={"v": "kept"}))
+    headers = {"Cookie": f"session={value}"}
+    response = client.get("/discard", headers=headers)
+    assert "Set-Cookie" not in response.headers
+    assert store.ops == ["create", "load"]
+    assert client.get("/read", headers=headers).json == {"value": "kept"}
+
+
+def test_flask_clear_logs_out_server_side(client: Any, store: CountingStore) -> None:
+    app: flask.Flask = client.application
+
+    @app.post("/clear")
+    def clear() -> str:
+        flask.session.clear()
+        return "ok"
+
+    value = cookie_of(client.get("/write", query_string={"v": "x"}))
+    response = client.post("/clear", headers={"Cookie": f"session={value}"})
+    assert SetCookie.parse(response.headers["Set-Cookie"]).deletes
+    assert store.ops[-1] == "delete"
+    assert client.get("/read", headers={"Cookie": f"session={value}"}).json == {"value": None}
+
+
+def flask_app_with(**settings: Any) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.config.update(settings)
+
+    @app.get("/write")
+    def write() -> str:
+        flask.session["value"] = "x"
+        return "ok"
+
+    return app
+
+
+def test_init_app_reads_flasks_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBSESSION_SECRET", raising=False)
+    app = flask_app_with(SECRET_KEY="k" * 32, SESSION_COOKIE_NAME="sid", SESSION_COOKIE_SECURE=True)
+    interface = init_app(app, MemoryStore())
+    assert interface.config.cookie_name == "sid"
+    assert interface.config.secure
+    assert not interface.config.permanent
+    cookie = SetCookie.parse(app.test_client().get("/write").headers["Set-Cookie"])
+    assert cookie.name == "sid"
+    assert cookie.max_age is None  # Flask's sessions are browser sessions until permanent
+
+
+def test_an_explicit_config_wins_over_flasks_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBSESSION_SECRET", raising=False)
+    app = flask_app_with(SECRET_KEY="short", SESSION_COOKIE_NAME="sid")
+    assert init_app(app, MemoryStore(), CONFIG).config is CONFIG
+
+
+def test_websession_environment_wins_over_flasks_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBSESSION_SECRET", "e" * 32)
+    app = flask_app_with(SECRET_KEY="k" * 32, SESSION_COOKIE_NAME="sid")
+    assert init_app(app, MemoryStore()).config.cookie_name == "session"
+
+
+def test_a_short_flask_secret_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBSESSION_SECRET", raising=False)
+    with pytest.raises(ConfigError, match=r"SECRET_KEY is 3 bytes.*at least 32 bytes"):
+        init_app(flask_app_with(SECRET_KEY="dev"), MemoryStore())
+
+
+def test_init_app_again_rereads_and_installs_its_hook_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WEBSESSION_SECRET", raising=False)
+    app = flask_app_with(SECRET_KEY="k" * 32)
+    init_app(app, MemoryStore())
+    app.config["SESSION_COOKIE_NAME"] = "sid"
+    assert init_app(app, MemoryStore()).config.cookie_name == "sid"
+    assert len(app.before_request_funcs[None]) == 1

@@ -97,7 +97,12 @@ class SessionConfig:
     deadline with a write; below it, reads cost no write at all."""
     permanent: bool = True
     """True: the cookie carries Max-Age up to the idle deadline. False: a browser-session
-    cookie that the browser drops when it closes."""
+    cookie that the browser drops when it closes. The default of ``session.permanent``,
+    which a session can change for itself ("remember me")."""
+    refresh_each_request: bool = False
+    """True: every request of a permanent session extends its idle deadline and re-sends
+    its cookie (Flask's ``SESSION_REFRESH_EACH_REQUEST``), one write per request.
+    False: ``refresh_threshold`` decides, and most reads cost no write."""
     max_size: int = 64 * 1024
     """Largest serialized session data in bytes; a larger session raises SessionDataError."""
 
@@ -121,10 +126,13 @@ class SessionConfig:
             )
         if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";\r\n"):
             raise ConfigError(f"cookie_path {self.cookie_path!r} must start with '/'")
+        domain = self.cookie_domain
+        if domain is not None and domain.startswith("."):  # RFC 6265: the dot is ignored
+            object.__setattr__(self, "cookie_domain", domain[1:])
         if self.cookie_domain is not None and (
             not self.cookie_domain or any(c in self.cookie_domain for c in "; \r\n")
         ):
-            raise ConfigError(f"cookie_domain {self.cookie_domain!r} is not a valid domain")
+            raise ConfigError(f"cookie_domain {domain!r} is not a valid domain")
         if self.same_site not in ("lax", "strict", "none"):
             raise ConfigError(
                 f"same_site must be 'lax', 'strict' or 'none', not {self.same_site!r}"

@@ -64,10 +64,10 @@ def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> Se
     )
 
 
-def cookie_max_age(config: SessionConfig, expires_at: float, now: float) -> int | None:
+def cookie_max_age(permanent: bool, expires_at: float, now: float) -> int | None:
     """The Max-Age of a session cookie whose idle deadline is ``expires_at`` (None for
     a browser-session cookie)."""
-    return max(1, math.ceil(expires_at - now)) if config.permanent else None
+    return max(1, math.ceil(expires_at - now)) if permanent else None
 
 
 class SessionEngine:
@@ -114,14 +114,16 @@ class SessionEngine:
         """Return the session for this request: the stored one if it is live, else a
         fresh anonymous one (an expired or revoked record is never served).
         ``session_class`` is a ``Session`` subclass an integration needs (Flask's)."""
+        permanent = self.config.permanent
         if verified is None or not self.lifecycle.is_live(record, self._clock()):
-            return session_class()
+            return session_class() if permanent else session_class(permanent=False)
         return session_class(
             record,
             token=verified.token,
             key=verified.key,
             stale_signature=verified.stale,
             signed=None if verified.stale else verified.signed,
+            permanent=permanent,
         )
 
     # -- request end -------------------------------------------------------------------
@@ -149,10 +151,13 @@ class SessionEngine:
                 return self._update(session, record, key, now)
             case Step.TOUCH:
                 expires = self.lifecycle.extended(record, now)
-                cookie = self._cookie_for(self._signed(session), expires, now)
-                return Touch(key, now, expires, cookie, self._delete_cookie)
+                touched = None  # a browser-session cookie that did not change is not re-sent
+                if session.permanent or session.stale_signature:
+                    touched = self._cookie_for(session, self._signed(session), expires, now)
+                return Touch(key, now, expires, touched, self._delete_cookie)
             case Step.REISSUE:
-                return Nothing(self._cookie_for(self._signed(session), record.expires_at, now))
+                signed = self._signed(session)
+                return Nothing(self._cookie_for(session, signed, record.expires_at, now))
             case Step.REGENERATE:
                 return self._replace(session, key, self.lifecycle.carried(record, now))
             case Step.RENEW:
@@ -172,7 +177,7 @@ class SessionEngine:
             set_user=user_changed,
             user_id=session.user_id,
         )
-        cookie = self._cookie_for(self._signed(session), expires, now)
+        cookie = self._cookie_for(session, self._signed(session), expires, now)
         return Update(key, changes, cookie, self._delete_cookie)
 
     def _new_token(self, session: Session, deadlines: Deadlines) -> tuple[SessionKey, Record]:
@@ -188,19 +193,23 @@ class SessionEngine:
 
     def _create(self, session: Session, now: float) -> Create:
         key, record = self._new_token(session, self.lifecycle.new(now))
-        return Create(key, record, self._cookie_for(session.signed, record.expires_at, now))
+        cookie = self._cookie_for(session, session.signed, record.expires_at, now)
+        return Create(key, record, cookie)
 
     def _replace(self, session: Session, old_key: SessionKey, deadlines: Deadlines) -> Replace:
         key, record = self._new_token(session, deadlines)
         now = deadlines.last_seen
-        cookie = self._cookie_for(session.signed, record.expires_at, now)
+        cookie = self._cookie_for(session, session.signed, record.expires_at, now)
         return Replace(old_key, key, record, cookie, self._delete_cookie)
 
     # -- cookies -----------------------------------------------------------------------
 
-    def _cookie_for(self, signed: str | None, expires_at: float, now: float) -> SetCookie:
+    def _cookie_for(
+        self, session: Session, signed: str | None, expires_at: float, now: float
+    ) -> SetCookie:
         assert signed is not None  # noqa: S101 - set by _new_token or _signed
-        return session_cookie(self.config, signed, cookie_max_age(self.config, expires_at, now))
+        max_age = cookie_max_age(session.permanent, expires_at, now)
+        return session_cookie(self.config, signed, max_age)
 
     def _signed(self, session: Session) -> str:
         """The session's cookie value: as the browser sent it, unless an older secret

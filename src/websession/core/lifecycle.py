@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from websession.config import SessionConfig
-from websession.core.jsondata import RESERVED_PREFIX, check_value, dumps
+from websession.core.jsondata import REVOKED_KEY, check_value, dumps
 from websession.errors import SessionDataError, SessionTooLarge
 from websession.types import JSONValue, Record
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from websession.core.session import Session
 
 __all__ = ["REVOKED_KEY", "Deadlines", "Lifecycle", "Step"]
-
-REVOKED_KEY = RESERVED_PREFIX + "revoked"
-"""Set (to the revocation time) on a session that was logged out but is kept until its
-deadline, so a replay can be told apart from an unknown token. Never served."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +85,7 @@ class Step(enum.Enum):
 class Lifecycle:
     """The lifecycle rules of one configuration. No I/O, no clock: ``now`` is passed in."""
 
-    __slots__ = ("absolute", "idle", "max_size", "refresh_after")
+    __slots__ = ("absolute", "idle", "max_size", "refresh_after", "refresh_each")
 
     def __init__(self, config: SessionConfig) -> None:
         self.idle = config.idle_timeout.total_seconds()
@@ -100,6 +96,8 @@ class Lifecycle:
         """Seconds of the idle window that pass before a refresh is due."""
         self.max_size = config.max_size
         """Largest JSON size of a session's data, in bytes."""
+        self.refresh_each = config.refresh_each_request
+        """Whether every request of a permanent session refreshes it."""
 
     # -- deadlines -----------------------------------------------------------------------
 
@@ -132,21 +130,27 @@ class Lifecycle:
 
     def step(self, session: Session, now: float) -> Step:
         """The step a request that ends at ``now`` needs for ``session`` (refresh only
-        when ``refresh_due`` says so)."""
+        when ``refresh_due`` says so, or on every request of a permanent session with
+        ``refresh_each_request``). A stored session emptied in this request (no data
+        beyond its ``permanent`` choice, no user) is deleted, as ``destroy()`` would."""
         record = session.record
         if session.destroyed:
-            if session.data_view() or session.user_id is not None:
+            if session.has_content():
                 return Step.CREATE if record is None else Step.RENEW
             return Step.FORGET if record is None else Step.DELETE
         if record is None:
-            if session.data_view() or session.user_id is not None:
-                return Step.CREATE
-            return Step.NOTHING
+            return Step.CREATE if session.has_content() else Step.NOTHING
+        if session.modified:
+            if not session.has_content():
+                return Step.DELETE  # emptied: ends as destroy() would
+            return Step.REGENERATE if session.regenerating else Step.UPDATE
         if session.regenerating:
             return Step.REGENERATE
-        if session.modified:
-            return Step.UPDATE
-        if self.refresh_due(record, now) is not None:
+        if self.refresh_due(record, now) is not None or (
+            self.refresh_each
+            and session.permanent
+            and min(now + self.idle, record.absolute_expires_at) > record.expires_at
+        ):
             return Step.TOUCH
         if session.stale_signature:
             return Step.REISSUE

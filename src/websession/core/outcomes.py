@@ -61,13 +61,14 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class Touch:
-    """Move ``key``'s idle deadline to ``expires_at``; send ``gone`` if it is gone."""
+    """Move ``key``'s idle deadline to ``expires_at``; send ``gone`` if it is gone.
+    ``cookie`` is None for a browser-session cookie that did not change."""
 
     op: ClassVar[Op] = Op.TOUCH
     key: SessionKey
     last_seen: float
     expires_at: float
-    cookie: SetCookie
+    cookie: SetCookie | None
     gone: SetCookie
 
 

@@ -1,50 +1,52 @@
-"""The session object handed to applications: a mutable mapping that tracks changes.
+"""The session object handed to applications: a ``dict`` plus the session's operations.
 
-``Session`` is what ``request.session`` is. It records which top-level keys were set
-or removed, and snapshots container values when they are read, so that in-place
-mutation (``session["cart"].append(x)``) is caught at the end of the request too.
+``Session`` is what ``request.session`` is. It is a real ``dict`` (as Flask's and
+Starlette's sessions are), so ``json``, ``orjson`` and ``JSONResponse`` serialize it as
+it is; its changes are tracked (``core.tracking``), so a save writes only the keys that
+changed. On top: regenerate, destroy, the user binding, ``permanent``, flash messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from websession.core.jsondata import RESERVED_PREFIX, check_key, check_value, dumps
-from websession.core.lifecycle import REVOKED_KEY
+from websession.core.flash import FLASH_KEY, add_flash, take_flashes
+from websession.core.jsondata import RESERVED_PREFIX, REVOKED_KEY, check_key
+from websession.core.tracking import TrackedDict
 from websession.types import JSONValue, Record, SessionKey
 
-__all__ = ["CSRF_KEY", "DEVICE_KEY", "FLASH_KEY", "REVOKED_KEY", "Session"]
+__all__ = ["CSRF_KEY", "DEVICE_KEY", "FLASH_KEY", "PERMANENT_KEY", "REVOKED_KEY", "Session"]
 
-FLASH_KEY = "_flashes"
-"""Where flash messages live, as ``[category, message]`` pairs (Flask's own key)."""
 CSRF_KEY = RESERVED_PREFIX + "csrf"
 """The session's CSRF secret; dropped when the session is regenerated."""
 DEVICE_KEY = RESERVED_PREFIX + "device"
 """Device metadata recorded at login (IP address, user agent)."""
+PERMANENT_KEY = RESERVED_PREFIX + "permanent"
+"""The session's own ``permanent`` choice, kept only while it differs from the
+configuration's default. It is not content: a session holding only it is empty."""
 
-_CONTAINERS = (dict, list)
 
-
-class Session(MutableMapping[str, Any]):
+class Session(TrackedDict):
     """Session data plus the operations on the session itself.
 
-    Reading a key marks the session accessed (responses then carry ``Vary: Cookie``);
-    setting or deleting a key marks it modified. Values must be JSON.
+    Reading marks the session accessed (responses then carry ``Vary: Cookie``);
+    setting or removing a key marks it modified. Values must be JSON (subclasses of
+    the JSON types are stored as their base type). A session emptied in a request
+    (``clear()``, or removing its last key) ends like ``destroy()``.
+
+    ``Session(data)`` makes a new, unstored session holding ``data`` (for tests and
+    tools); backends pass the stored ``Record``.
     """
 
     __slots__ = (
-        "_data",
+        "_default_permanent",
         "_destroyed",
         "_record",
         "_regenerate",
-        "_removed",
-        "_set",
-        "_snapshots",
         "_user_changed",
         "_user_id",
-        "accessed",
         "key",
         "origin",
         "signed",
@@ -54,17 +56,29 @@ class Session(MutableMapping[str, Any]):
 
     def __init__(
         self,
-        record: Record | None = None,
+        record: Record | Mapping[str, Any] | None = None,
         *,
         token: str | None = None,
         key: SessionKey | None = None,
         stale_signature: bool = False,
         signed: str | None = None,
         origin: object = None,
+        permanent: bool = True,
     ) -> None:
-        self._record = record
-        self._data: dict[str, Any] = record.data if record is not None else {}
-        self._user_id = record.user_id if record is not None else None
+        self.accessed = False  # TrackedDict's state, set here: one call less per request
+        self._set: set[str] = set()
+        self._removed: set[str] = set()
+        self._snapshots: dict[str, bytes | None] = {}
+        self._record: Record | None = None
+        self._user_id: str | None = None
+        if record is not None:
+            if isinstance(record, Record):
+                dict.update(self, self.from_stored(record.data) if self._converts else record.data)
+                self._record = record
+                self._user_id = record.user_id
+            else:
+                for name, value in record.items():
+                    dict.__setitem__(self, check_key(name), self._checked(name, value))
         self.token = token
         """The raw token when the session exists in the store (never log it)."""
         self.key = key
@@ -75,70 +89,63 @@ class Session(MutableMapping[str, Any]):
         cookie's payload); opaque to applications."""
         self.signed = signed
         """The cookie value as the browser sent it, when still signed by the current secret."""
-        self.accessed = False
-        self._set: set[str] = set()
-        self._removed: set[str] = set()
-        self._snapshots: dict[str, bytes] = {}
+        self._default_permanent = permanent
         self._regenerate = False
         self._destroyed = False
         self._user_changed = False
 
-    # -- mapping -----------------------------------------------------------------
-
-    def __getitem__(self, name: str) -> Any:
-        value = self._data[name]
-        self.accessed = True
-        if type(value) in _CONTAINERS and name not in self._snapshots and name not in self._set:
-            self._snapshots[name] = dumps(value)
-        return value
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        self._put(check_key(name), value)
-
-    def __delitem__(self, name: str) -> None:
-        del self._data[name]
-        self.accessed = True
-        self._set.discard(name)
-        self._snapshots.pop(name, None)
-        self._removed.add(name)
-
-    def __iter__(self) -> Iterator[str]:
-        self.accessed = True
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        self.accessed = True
-        return len(self._data)
-
-    def __contains__(self, name: object) -> bool:
-        self.accessed = True
-        return name in self._data
-
     def __repr__(self) -> str:
-        return f"<Session keys={sorted(self._data)!r} new={self.is_new}>"
+        return f"<{type(self).__name__} keys={sorted(dict.keys(self))!r} new={self.is_new}>"
 
     def clear(self) -> None:
-        """Remove every key."""
-        self.accessed = True
-        self._removed.update(self._data)
-        self._data.clear()
-        self._set.clear()
-        self._snapshots.clear()
+        """Remove every key: the session ends at the end of the request (unless data
+        is set again, or it has a user)."""
+        super().clear()
 
-    def _put(self, name: str, value: JSONValue) -> None:
-        check_value(name, value)
-        if type(value) is tuple:
-            value = list(value)
-        self._data[name] = value
-        self._set.add(name)
-        self._removed.discard(name)
-        self._snapshots.pop(name, None)
+    # -- Starlette's and Flask's flags -----------------------------------------------------
+
+    def mark_modified(self) -> None:
+        """Write every key back at the end of the request (as ``modified = True``)."""
+        self.rewrite_all()
+
+    @property
+    def modified(self) -> bool:
+        """True if data or the user binding changed in this request."""
+        return self._user_changed or self.data_changed()
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        """True (Flask's idiom after an in-place change) writes every key back; False
+        forgets the data changes made so far (Flask's idiom to skip a save). A change
+        of ``user_id``, ``regenerate()`` and ``destroy()`` are kept either way."""
+        if value:
+            self.rewrite_all()
+        else:
+            self.forget_changes()
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser (Max-Age up to the idle deadline)
+        or is a browser-session cookie. Defaults to ``SessionConfig.permanent``; set
+        it per session ("remember me"): the choice is kept in the session."""
+        value = dict.get(self, PERMANENT_KEY)
+        return self._default_permanent if value is None else value is True
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        value = bool(value)
+        if value == self.permanent:
+            return
+        if value == self._default_permanent:
+            self.pop_internal(PERMANENT_KEY)
+        else:
+            self.set_internal(PERMANENT_KEY, value)
 
     # -- websession's own keys ------------------------------------------------------
 
     def get_internal(self, name: str) -> Any:
         """Return websession's own value ``name`` (a reserved key), or None."""
-        return self._data.get(_reserved(name))
+        return dict.get(self, _reserved(name))
 
     def set_internal(self, name: str, value: Any) -> None:
         """Set websession's own value ``name`` (a reserved key); tracked like any change."""
@@ -146,12 +153,7 @@ class Session(MutableMapping[str, Any]):
 
     def pop_internal(self, name: str) -> Any:
         """Remove and return websession's own value ``name`` (a reserved key), or None."""
-        name = _reserved(name)
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        del self[name]
-        return value
+        return self.pop(_reserved(name), None)
 
     # -- session operations ------------------------------------------------------
 
@@ -163,8 +165,7 @@ class Session(MutableMapping[str, Any]):
         token asked for after this call belongs to the new session.
         """
         self._regenerate = True
-        if CSRF_KEY in self._data:
-            del self[CSRF_KEY]
+        self.pop_internal(CSRF_KEY)
 
     def destroy(self) -> None:
         """Delete the session server-side and expire the cookie.
@@ -180,7 +181,8 @@ class Session(MutableMapping[str, Any]):
 
     @property
     def user_id(self) -> str | None:
-        """The user this session belongs to (feeds the per-user index)."""
+        """The user this session belongs to (feeds the per-user index). A session
+        bound to a user is not empty, whatever its data."""
         return self._user_id
 
     @user_id.setter
@@ -193,31 +195,33 @@ class Session(MutableMapping[str, Any]):
 
     def flash(self, message: str, category: str = "message") -> None:
         """Queue a message for the next request that reads flashes."""
-        check_value(FLASH_KEY, message)
-        queued = list(self._data.get(FLASH_KEY, ()))
-        queued.append([category, message])
-        self._put(FLASH_KEY, queued)
+        self._put(FLASH_KEY, add_flash(dict.get(self, FLASH_KEY), message, category))
 
     def pop_flashes(self, category: str | None = None) -> list[tuple[str, str]]:
         """Return queued flash messages as ``(category, message)`` and forget them.
 
-        With ``category``, only those messages are returned and removed.
+        With ``category``, only those messages are returned and removed. A message
+        Flask stored as ``Markup`` comes back as its HTML text (a plain ``str``).
         """
-        queued = self._data.get(FLASH_KEY)
+        queued = dict.get(self, FLASH_KEY)
         if not queued:
             return []
-        pairs = [(str(c), str(m)) for c, m in queued]
-        if category is None:
-            del self[FLASH_KEY]
-            return pairs
-        keep = [[c, m] for c, m in pairs if c != category]
-        if keep:
-            self._put(FLASH_KEY, keep)
+        taken, kept = take_flashes(queued, category)
+        if kept:
+            self._put(FLASH_KEY, kept)
         else:
             del self[FLASH_KEY]
-        return [(c, m) for c, m in pairs if c == category]
+        return taken
 
     # -- state ---------------------------------------------------------------------
+
+    def has_content(self) -> bool:
+        """True if the session holds data (beyond its ``permanent`` choice) or a user;
+        without marking it accessed. An empty session is never stored."""
+        if self._user_id is not None:
+            return True
+        size = dict.__len__(self)
+        return size > 1 or (size == 1 and not dict.__contains__(self, PERMANENT_KEY))
 
     @property
     def is_new(self) -> bool:
@@ -226,7 +230,7 @@ class Session(MutableMapping[str, Any]):
 
     @property
     def record(self) -> Record | None:
-        """The record loaded from the store, if any (its data is this session's data)."""
+        """The record the session was loaded from, if any (its data as loaded)."""
         return self._record
 
     @property
@@ -260,51 +264,22 @@ class Session(MutableMapping[str, Any]):
         """True if ``destroy()`` was called in this request."""
         return self._destroyed
 
-    @property
-    def modified(self) -> bool:
-        """True if data or the user binding changed in this request."""
-        return bool(self._set or self._removed or self._user_changed or self._mutated())
-
-    @modified.setter
-    def modified(self, value: bool) -> None:
-        """Setting True (Flask's idiom) writes every key back at the end of the request."""
-        if value:
-            self._set.update(self._data)
-
-    def _mutated(self) -> list[str]:
-        data = self._data
-        return [
-            name
-            for name, before in self._snapshots.items()
-            if name in data and _dumps_or_none(data[name]) != before
-        ]
-
     def pending_changes(self) -> tuple[dict[str, JSONValue], frozenset[str], bool]:
-        """Return the keys set (with values), the keys removed, and whether the user
-        binding changed; values mutated in place are checked for JSON here."""
-        names = set(self._set)
-        for name in self._mutated():
-            check_value(name, self._data[name])
-            names.add(name)
-        data = self._data
-        return {n: data[n] for n in names}, frozenset(self._removed), self._user_changed
-
-    def data_view(self) -> dict[str, JSONValue]:
-        """The underlying data dict, without marking the session accessed."""
-        return self._data
+        """Return the keys set (with their stored values), the keys removed, and
+        whether the user binding changed; values mutated in place are checked for
+        JSON here (SessionDataError naming the key)."""
+        if not self._converts and not self._snapshots:  # the common case, inlined
+            get = dict.__getitem__
+            changed = {name: get(self, name) for name in self._set}
+            return changed, frozenset(self._removed), self._user_changed
+        changed, removed = self.data_changes()
+        return changed, removed, self._user_changed
 
 
 def _reserved(name: str) -> str:
     if not name.startswith(RESERVED_PREFIX):
         raise ValueError(f"internal session keys start with {RESERVED_PREFIX!r}, not {name!r}")
     return name
-
-
-def _dumps_or_none(value: Any) -> bytes | None:
-    try:
-        return dumps(value)
-    except TypeError:  # no longer JSON: report it as changed so the check names it
-        return None
 
 
 def _dt(timestamp: float) -> datetime:

@@ -8,14 +8,17 @@ failure answers with the error's status (``integrations.failures``) instead of t
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from websession.backends import AsyncSessionBackend, open_async_backend
+from websession.backends.base import is_cookie_url
 from websession.config import SessionConfig
+from websession.config_compat import starlette_settings
 from websession.core.session import Session
-from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.stores.base import AsyncStore
 from websession.types import Clock
@@ -31,6 +34,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 DEFAULT_STORE = "sqlite:///sessions.db"
 
 
+class _Unset(enum.Enum):
+    UNSET = "unset"  # Starlette's max_age=None means something: "not given" is this
+
+
+_UNSET = _Unset.UNSET
+
+
 class SessionMiddleware:
     """Sessions for an ASGI app; fills ``scope["session"]``.
 
@@ -39,6 +49,11 @@ class SessionMiddleware:
     then carries the config). ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
     Paths starting with one of ``exclude_paths`` (static files, health checks) get no
     session and no I/O.
+
+    Starlette's own arguments (``secret_key``, ``session_cookie``, ``max_age``,
+    ``path``, ``same_site``, ``https_only``, ``domain``, ``partitioned``) are accepted
+    instead of ``config``, with Starlette's meaning (``config_compat.starlette_settings``),
+    so replacing Starlette's import is the whole switch.
     """
 
     def __init__(
@@ -49,7 +64,38 @@ class SessionMiddleware:
         *,
         exclude_paths: Sequence[str] = (),
         clock: Clock = time.time,
+        secret_key: Any = None,
+        session_cookie: str | None = None,
+        max_age: int | _Unset | None = _UNSET,
+        path: str | None = None,
+        same_site: Literal["lax", "strict", "none"] | None = None,
+        https_only: bool | None = None,
+        domain: str | None = None,
+        partitioned: bool | None = None,
     ) -> None:
+        if isinstance(store, str) and "://" not in store and not is_cookie_url(store):
+            # never echo it: it may be Starlette's secret key, given positionally
+            raise ConfigError(
+                "SessionMiddleware's store must be a store URL such as "
+                "'sqlite:///sessions.db'; give Starlette's secret key as secret_key=..."
+            )
+        given = {
+            name: value
+            for name, value in (
+                ("secret_key", secret_key),
+                ("session_cookie", session_cookie),
+                ("path", path),
+                ("same_site", same_site),
+                ("https_only", https_only),
+                ("domain", domain),
+                ("partitioned", partitioned),
+            )
+            if value is not None
+        }
+        if max_age is not _UNSET:
+            given["max_age"] = max_age
+        if given:
+            config = _starlette_config(given, config)
         self.app = app
         self.backend = open_async_backend(store, config, clock=clock)
         """Where sessions are kept (``websession.backends``)."""
@@ -105,6 +151,14 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_session)
+
+
+def _starlette_config(arguments: dict[str, Any], config: SessionConfig | None) -> SessionConfig:
+    if config is not None:
+        raise ConfigError("pass config= or Starlette's arguments, not both")
+    if "secret_key" not in arguments:
+        raise ConfigError("secret_key is required with Starlette's arguments (32 bytes or more)")
+    return starlette_settings(**arguments)
 
 
 def get_session(request_or_scope: Any) -> Session:

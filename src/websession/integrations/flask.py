@@ -3,12 +3,14 @@
     from websession.integrations.flask import init_app
     init_app(app, store="sqlite:///sessions.db", config=SessionConfig.production(secret=...))
 
-``flask.session`` stays a plain mapping (``flask.flash`` works and shares its
-``_flashes`` format with the ASGI side); ``get_session()`` returns it typed, with
-``regenerate()``, ``destroy()`` and ``user_id``. The backend's sync driver is called
-directly. A failure answers with the error's status (503 for the store, 413 for a
-session too large); records and cookies are the ASGI middleware's, so a Flask app and
-an ASGI app with the same config and store share sessions.
+``flask.session`` stays a ``dict`` (``flask.flash`` works and shares its ``_flashes``
+format with the ASGI side; values round-trip in Flask's tagged JSON); ``get_session()``
+returns it typed, with ``regenerate()``, ``destroy()`` and ``user_id``. Without
+``config=``, Flask's own settings are read (``config_compat.flask_settings``). The
+backend's sync driver is called directly. A failure answers with the error's status
+(503 for the store, 413 for a session too large); records and cookies are the ASGI
+middleware's, so a Flask app and an ASGI app with the same config and store share
+sessions.
 
 Client-side sessions: ``init_app(app, store="cookie://", config=...)`` (or
 ``"cookie://?revocations=<store URL>"``, or a ``SyncCookieBackend``) keeps the session
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -27,12 +30,13 @@ from typing import Any, TypeVar, cast
 import orjson
 from flask import Flask, g, request
 from flask import session as flask_session
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
 from flask.wrappers import Request, Response
 
 from websession.backends import SessionBackend, open_backend
 from websession.backends.cookie import SyncCookieBackend
 from websession.config import SessionConfig
+from websession.config_compat import flask_settings
 from websession.core.csrf import (
     SAFE_METHODS,
     CSRFPolicy,
@@ -42,7 +46,7 @@ from websession.core.csrf import (
     parse_host,
     session_token,
 )
-from websession.core.session import Session
+from websession.core.session import FLASH_KEY, Session
 from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.stores.base import Store
@@ -59,24 +63,56 @@ __all__ = [
 ]
 
 _FAILED = "_websession_failure"
+_EXTENSION = "websession"
 
 
 class FlaskSession(Session, SessionMixin):
-    """A websession ``Session`` that Flask accepts as ``flask.session``."""
+    """A websession ``Session`` that Flask accepts as ``flask.session``.
+
+    Values round-trip as in Flask's own session: tuples, bytes, ``Markup``, ``UUID``
+    and ``datetime`` are stored in Flask's tagged JSON (``flask.json.tag``; still
+    plain JSON, readable by every integration), flash messages in the shared
+    ``[category, message]`` format.
+    """
+
+    _converts = True
+    serializer = session_json_serializer
+    """Flask's tagged-JSON serializer (register custom tags on it, as in Flask)."""
 
     @property
     def new(self) -> bool:  # type: ignore[override]  # Flask declares a plain bool attribute
         """True until the session exists in the store."""
         return self.is_new
 
-    @property
-    def permanent(self) -> bool:
-        """Whether the cookie outlives the browser session (from the config)."""
-        return True
+    def from_stored(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Stored JSON to Python values: tags undone, flashes as ``(category, message)``."""
+        untag = self._untag
+        values = {n: untag(v) if isinstance(v, dict | list) else v for n, v in data.items()}
+        flashes = values.get(FLASH_KEY)
+        if isinstance(flashes, list):
+            values[FLASH_KEY] = [
+                tuple(pair) if isinstance(pair, list) else pair for pair in flashes
+            ]
+        return values
 
-    @permanent.setter
-    def permanent(self, value: bool) -> None:
-        """Ignored: ``SessionConfig.permanent`` decides, for every session alike."""
+    def _untag(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.serializer.untag({n: self._untag(v) for n, v in value.items()})
+        if isinstance(value, list):
+            return [self._untag(item) for item in value]
+        return value
+
+    def to_stored(self, name: str, value: Any) -> Any:
+        """A Python value to JSON: Flask's tags; flashes as ``[category, message]``."""
+        tag = self.serializer.tag
+        if name == FLASH_KEY and isinstance(value, list):
+            return [
+                [pair[0], tag(pair[1])]
+                if isinstance(pair, tuple | list) and len(pair) == 2
+                else tag(pair)
+                for pair in value
+            ]
+        return tag(value)
 
 
 class _Failed(FlaskSession):
@@ -165,10 +201,20 @@ def init_app(
 
     ``store`` is a store URL, a sync ``Store``, ``"cookie://"`` (optionally
     ``"cookie://?revocations=<url-encoded store URL>"``) or a ``SyncCookieBackend``.
-    ``config`` defaults to ``SessionConfig.from_env(os.environ)`` (or the backend's).
+    ``config`` defaults to the backend's own; else, when ``WEBSESSION_SECRET`` is set,
+    to ``SessionConfig.from_env(os.environ)``; else to the app's Flask settings
+    (``SECRET_KEY``, ``SESSION_COOKIE_*``, ``PERMANENT_SESSION_LIFETIME`` …, see
+    ``websession.config_compat.flask_settings``), read now: change them before calling
+    ``init_app`` (calling it again re-reads them).
     """
+    if config is None and not _carries_config(store) and not os.environ.get("WEBSESSION_SECRET"):
+        config = flask_settings(app.config)
     interface = WebsessionInterface(store, config, exclude_paths=exclude_paths, clock=clock)
+    installed = app.extensions.get(_EXTENSION)
     app.session_interface = interface
+    app.extensions[_EXTENSION] = interface
+    if installed is not None:  # re-initialised: the hook is there already
+        return interface
 
     def refuse_if_the_store_failed() -> Response | None:
         failure: WebsessionError | None = g.get(_FAILED)
@@ -176,6 +222,10 @@ def init_app(
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_if_the_store_failed)
     return interface
+
+
+def _carries_config(store: object) -> bool:
+    return isinstance(getattr(store, "config", None), SessionConfig)
 
 
 def get_session() -> FlaskSession:

@@ -14,6 +14,8 @@ URL                                    store
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
 ``mysql://user@host/db``               MySQL / MariaDB (``websession[mysql]``),
                                        ``mariadb://`` too
+``dual://?new=<URL>&old=<URL>``        reads new then old, writes new: a switch-over
+                                       between stores (``websession.stores.dual``)
 =====================================  ==============================================
 
 ``cookie://`` is not a store but a backend (``websession.backends.cookie``): the
@@ -61,6 +63,7 @@ _SERVER_STORES: dict[str, tuple[str, str]] = {
     "postgres": ("websession.stores.postgres", "postgres"),
     "mysql": ("websession.stores.mysql", "mysql"),
     "mariadb": ("websession.stores.mysql", "mysql"),
+    "dual": ("websession.stores.dual", "dual"),  # no driver of its own: never fails
 }
 
 Opener = Callable[[str], Any]

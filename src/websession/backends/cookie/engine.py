@@ -102,9 +102,12 @@ class CookieEngine:
     ) -> Session:
         """The request's session: the cookie's unless ``revocation`` rules it out, else
         a fresh anonymous one of ``session_class``. The payload is its ``origin``."""
+        permanent = self.config.permanent
         if payload is None or self.is_revoked(payload, revocation):
-            return session_class()
-        return session_class(payload.record, stale_signature=payload.stale, origin=payload)
+            return session_class(permanent=permanent)
+        return session_class(
+            payload.record, stale_signature=payload.stale, origin=payload, permanent=permanent
+        )
 
     def finish(self, session: Session) -> Finished:
         """Return the cookie to send and the user-bound session this request ended.
@@ -164,7 +167,7 @@ class CookieEngine:
                 f"{MAX_COOKIE_BYTES} a browser keeps: store less in the session "
                 "(about 2.9 KiB of JSON fits) or use a server-side store"
             )
-        max_age = cookie_max_age(self.config, payload.record.expires_at, now)
+        max_age = cookie_max_age(session.permanent, payload.record.expires_at, now)
         return session_cookie(self.config, value, max_age)
 
     def delete_cookie(self) -> SetCookie:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -295,6 +296,37 @@ async def test_async_timeout_answers_503_with_the_timeout_code(
         assert (await client.get("/all", headers=with_cookie(cookie))).json() == {"value": "1"}
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_hung_server_is_a_store_error_within_a_bound(stopped: Mariadb, mode: str) -> None:
+    """A server that stops answering (SIGSTOP) cannot hold a request forever: the client
+    side gives up (PyMySQL's read timeout, an asyncio deadline on the async side)."""
+    await asyncio.to_thread(stopped.start)
+    url = table_url(stopped, timeout="0.3", connect_timeout="0.5")
+    sync_store, async_store = open_store(url), open_async_store(url)
+    key = new_key()
+    pid = stopped.pid()
+    assert pid is not None
+    try:
+        sync_store.create(key, make_record({"a": 1}))
+        await async_store.load(key)
+        os.kill(pid, signal.SIGSTOP)
+        started = time.monotonic()
+        try:
+            with pytest.raises(StoreError):
+                if mode == "sync":
+                    await asyncio.to_thread(sync_store.load, key)
+                else:
+                    await async_store.load(key)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert time.monotonic() - started < 15
+        loaded = await async_store.load(key) if mode == "async" else sync_store.load(key)
+        assert loaded is not None
+    finally:
+        sync_store.close()
+        await async_store.close()
 
 
 def test_store_errors_never_carry_the_key_or_password() -> None:

@@ -298,6 +298,21 @@ async def test_async_timeout_answers_503_with_the_timeout_code(
         await store.close()
 
 
+def wait_until_stopped(pid: int) -> None:
+    """Wait until every thread of ``pid`` is stopped (a signal reaches threads running
+    on another core a moment later)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        states = [
+            task.read_text().rsplit(")", 1)[1].split()[0]
+            for task in Path(f"/proc/{pid}/task").glob("*/stat")
+        ]
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError("the server did not stop")
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_a_hung_server_is_a_store_error_within_a_bound(stopped: Mariadb, mode: str) -> None:
     """A server that stops answering (SIGSTOP) cannot hold a request forever: the client
@@ -312,13 +327,16 @@ async def test_a_hung_server_is_a_store_error_within_a_bound(stopped: Mariadb, m
         sync_store.create(key, make_record({"a": 1}))
         await async_store.load(key)
         os.kill(pid, signal.SIGSTOP)
+        wait_until_stopped(pid)
         started = time.monotonic()
         try:
+            load = (
+                async_store.load(key)
+                if mode == "async"
+                else asyncio.to_thread(sync_store.load, key)
+            )
             with pytest.raises(StoreError):
-                if mode == "sync":
-                    await asyncio.to_thread(sync_store.load, key)
-                else:
-                    await async_store.load(key)
+                await load
         finally:
             os.kill(pid, signal.SIGCONT)
         assert time.monotonic() - started < 15

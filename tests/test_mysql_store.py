@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import server_url, store_url
 from tests.serverapp import request_costs
 from websession.cli.main import main
-from websession.errors import ConfigError
+from websession.errors import ConfigError, StoreError
 from websession.stores import open_async_store, open_store
 from websession.stores.mysql import AsyncMysqlStore, MysqlStore, parse_url, schema_statements
 from websession.testing import make_record, new_key
@@ -132,6 +132,20 @@ def test_purge_deletes_in_bounded_batches(url: str) -> None:
         assert store.purge_expired(100000.0, limit=3) == 1
         assert store.purge_expired(100000.0, limit=3) == 0
         assert store.load(live) is not None
+    finally:
+        store.close()
+
+
+def test_values_too_long_for_their_columns_are_refused_not_cut(url: str) -> None:
+    store = open_store(url)
+    try:
+        key = new_key()
+        with pytest.raises(StoreError, match="at most 255"):
+            store.create(key, make_record({}, user_id="u" * 256))
+        with pytest.raises(StoreError, match="at most 255"):
+            store.update(key, Changes(1, 2, set_user=True, user_id="u" * 256))
+        assert store.create(key, make_record({}, user_id="u" * 255))
+        assert store.list_user("u" * 255, 0) != []  # type: ignore[attr-defined]  # UserIndex
     finally:
         store.close()
 

@@ -23,10 +23,12 @@ from typing import Any
 import orjson
 
 from websession.core.lifecycle import REVOKED_KEY
+from websession.errors import StoreError
 from websession.stores.url import check_table
 from websession.types import Changes, Record, SessionKey
 
 __all__ = [
+    "MAX_TEXT",
     "Statements",
     "insert_params",
     "path",
@@ -34,6 +36,9 @@ __all__ = [
     "schema_statements",
     "update_params",
 ]
+
+MAX_TEXT = 255
+"""The longest key and user id (``VARCHAR(255)`` columns)."""
 
 _COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_id"
 
@@ -114,7 +119,12 @@ def record(row: Any) -> Record:
 
 
 def insert_params(key: SessionKey, record: Record) -> tuple[Any, ...]:
-    """The parameters of ``create``."""
+    """The parameters of ``create``. INSERT IGNORE would also turn a value too long for
+    its column into a warning and cut it (a server without strict mode does so on any
+    write), so those are refused here instead."""
+    if len(key) > MAX_TEXT or not key.isascii():
+        raise StoreError("a MySQL store key is at most 255 ASCII characters")
+    _check_user(record.user_id)
     return (
         key,
         _json(record.data),
@@ -126,6 +136,11 @@ def insert_params(key: SessionKey, record: Record) -> tuple[Any, ...]:
     )
 
 
+def _check_user(user_id: str | None) -> None:
+    if user_id is not None and len(user_id) > MAX_TEXT:
+        raise StoreError("a user id in the MySQL store is at most 255 characters")
+
+
 def take_live_params(old_key: SessionKey, now: float) -> tuple[Any, ...]:
     """The parameters of ``take_live``: the old row must be live at ``now``."""
     return (old_key, now, now, path(REVOKED_KEY))
@@ -133,6 +148,7 @@ def take_live_params(old_key: SessionKey, now: float) -> tuple[Any, ...]:
 
 def update_params(key: SessionKey, changes: Changes) -> list[Any]:
     """The parameters of ``Statements.update(changes)``."""
+    _check_user(changes.user_id)
     params: list[Any] = [path(name) for name in changes.remove]
     for name, value in changes.set.items():
         params += (path(name), _json(value))

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import apps, django_apps, e2e, floors, memory, profiles
-from bench.count import CallCounter, NoStore, OpCount, PostgresCounter, RedisCounter, SQLiteCounter
+from bench.count import (
+    CallCounter,
+    MysqlCounter,
+    NoStore,
+    OpCount,
+    PostgresCounter,
+    RedisCounter,
+    SQLiteCounter,
+)
 from bench.measure import CASES, Prepared, Timings, calibrate, prepare, time_all, verify
 from bench.report import Results, Target, render
 from websession.errors import WebsessionError
@@ -29,6 +37,7 @@ OPS_REQUESTS = 20
 
 WS_MEMORY, WS_SQLITE, WS_REDIS = "websession memory", "websession SQLite", "websession Redis"
 WS_POSTGRES, WS_COOKIE = "websession PostgreSQL", "websession cookie"
+WS_MYSQL = "websession MariaDB"
 WS_FLASK_SQLITE, WS_FLASK_REDIS = "websession/Flask SQLite", "websession/Flask Redis"
 STARLETTE, SS_MEMORY, SS_REDIS = (
     "Starlette SessionMiddleware",
@@ -99,6 +108,13 @@ def _build(skipped: list[str], tmp: Path) -> tuple[list[apps.Subject], list[apps
                 WS_POSTGRES, f"{postgres_url}?table=bench_sessions", "postgres"
             )
         )
+    mysql_url = apps.env("WEBSESSION_TEST_MYSQL_URL")
+    if mysql_url is None:
+        skipped.append("MariaDB cases: WEBSESSION_TEST_MYSQL_URL is not set")
+    else:
+        asgi.append(
+            lambda: apps.websession_asgi(WS_MYSQL, f"{mysql_url}?table=bench_sessions", "mysql")
+        )
     reason = apps.cookie_backend_available()
     if reason is not None:
         skipped.append(f"encrypted cookie backend: {reason}")
@@ -126,6 +142,8 @@ def _counter(subject: apps.Subject, redis: RedisCounter | None, pg: PostgresCoun
         return redis
     if subject.store == "postgres":
         return pg
+    if subject.store == "mysql":
+        return MysqlCounter()
     if subject.store == "django-db":
         return django_apps.QueryCounter()
     if subject.store == "sqlite":
@@ -164,6 +182,14 @@ def _servers(redis: RedisCounter | None, postgres_url: str | None) -> dict[str, 
         with psycopg.connect(postgres_url.split("?", 1)[0]) as conn:
             row = conn.execute("SHOW server_version").fetchone()
             found["PostgreSQL"] = str(row[0]) if row else "?"
+    mysql_url = apps.env("WEBSESSION_TEST_MYSQL_URL")
+    if mysql_url is not None:
+        from websession.stores.mysql import parse_url
+        from websession.stores.mysql.compat import connect, server_version
+
+        mysql_conn = connect(parse_url(mysql_url))
+        found["MariaDB"] = server_version(mysql_conn).split("-", 1)[-1].split("-", 1)[0]
+        mysql_conn.close()
     return found
 
 
@@ -223,6 +249,13 @@ def _targets(
             1.2,
         )
     )
+    targets.append(
+        Target(
+            "MariaDB read overhead / raw aiomysql PK SELECT",
+            ratio(over(WS_MYSQL, "read"), floor.get("aiomysql SELECT by primary key")),
+            1.2,
+        )
+    )
     for case in ("read", "write"):
         targets.append(
             Target(
@@ -272,6 +305,9 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
         floor_list += await floors.redis_floors(redis_url)
     if postgres_url is not None:
         floor_list.append(await floors.postgres_floor(postgres_url))
+    mysql_url = apps.env("WEBSESSION_TEST_MYSQL_URL")
+    if mysql_url is not None:
+        floor_list.append(await floors.mysql_floor(mysql_url))
     sized = [(floor, await floors.batch_size(floor, target)) for floor in floor_list]
     print(
         f"bench: timing {len(prepared)} subjects x {len(CASES)} cases, {args.reps} reps", flush=True

@@ -134,6 +134,37 @@ class PostgresCounter:
         return OpCount(sum(seen.values()) / n, "statements", _per(dict(seen), n))
 
 
+class MysqlCounter:
+    """Counts the statements aiomysql and PyMySQL send, at the cursor (on an autocommit
+    connection every ``execute`` is one round trip)."""
+
+    async def count(self, run: Run, n: int) -> OpCount:
+        """Run ``run`` (``n`` requests) with the drivers' cursors counting; per request."""
+        import aiomysql
+        import pymysql.cursors
+
+        seen: collections.Counter[str] = collections.Counter()
+        original_async = aiomysql.Cursor.execute
+        original_sync = pymysql.cursors.Cursor.execute
+
+        async def counted_async(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            seen[(query.split(None, 1) or ["?"])[0].upper()] += 1
+            return await original_async(self, query, *args, **kwargs)
+
+        def counted_sync(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            seen[(query.split(None, 1) or ["?"])[0].upper()] += 1
+            return original_sync(self, query, *args, **kwargs)
+
+        aiomysql.Cursor.execute = counted_async
+        pymysql.cursors.Cursor.execute = counted_sync  # type: ignore[method-assign]
+        try:
+            await run()
+        finally:
+            aiomysql.Cursor.execute = original_async
+            pymysql.cursors.Cursor.execute = original_sync  # type: ignore[method-assign]
+        return OpCount(sum(seen.values()) / n, "statements", _per(dict(seen), n))
+
+
 class SQLiteCounter:
     """Counts the statements SQLite runs on one connection."""
 

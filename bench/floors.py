@@ -2,7 +2,8 @@
 
 Each floor is what a session library would have to do at the very least for one
 request: a redis-py GET, a pipelined write (HSET + PEXPIREAT, one round trip), a psycopg
-SELECT by primary key, an SQLite SELECT by primary key. The async clients are used where
+SELECT by primary key, an aiomysql SELECT by primary key, an SQLite SELECT by primary
+key. The async clients are used where
 the ASGI middleware uses async clients.
 """
 
@@ -86,6 +87,38 @@ async def postgres_floor(url: str) -> Floor:
         return row
 
     return Floor("psycopg SELECT by primary key", select, [conn.close])
+
+
+async def mysql_floor(url: str) -> Floor:
+    """An aiomysql SELECT by primary key on one autocommit connection."""
+    import aiomysql
+
+    from websession.stores.mysql import parse_url
+
+    options = parse_url(url)
+    conn = await aiomysql.connect(
+        host=options.host,
+        port=options.port,
+        user=options.user,
+        password=options.password,
+        db=options.database,
+        autocommit=True,
+    )
+    cursor = await conn.cursor()
+    await cursor.execute(
+        "CREATE TABLE IF NOT EXISTS bench_floor "
+        "(`key` VARCHAR(255) PRIMARY KEY, data JSON NOT NULL)"
+    )
+    await cursor.execute("REPLACE INTO bench_floor VALUES (%s, %s)", (_KEY, _VALUE.decode()))
+
+    async def select() -> Any:
+        await cursor.execute("SELECT data FROM bench_floor WHERE `key` = %s", (_KEY,))
+        row = await cursor.fetchone()
+        if row is None:
+            raise AssertionError("the MySQL floor SELECT found nothing")
+        return row
+
+    return Floor("aiomysql SELECT by primary key", select, [conn.close])
 
 
 def sqlite_floor(path: Path) -> Floor:

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Start and stop the real servers the tests and benchmarks need, on loopback.
 
-    scripts/servers.py start DIR   start Redis, a 3-master Redis Cluster and PostgreSQL
-                                   on free ports; write DIR/env (shell exports)
+    scripts/servers.py start DIR   start Redis, a 3-master Redis Cluster, PostgreSQL and
+                                   MariaDB on free ports; write DIR/env (shell exports)
     scripts/servers.py stop DIR    stop them all and remove DIR
 
 Redis comes from Debian's redis-server (scripts/test.sh installs it when missing);
-PostgreSQL is a throwaway cluster made by the machine's PostgreSQL binaries in DIR.
+PostgreSQL is a throwaway cluster made by the machine's PostgreSQL binaries in DIR;
+MariaDB a throwaway server made by Debian's mariadb-server binaries in DIR.
 Everything started is recorded in DIR so that ``stop`` also works after a failure.
 """
 
@@ -140,6 +141,111 @@ class Postgres:
         )  # fmt: skip
 
 
+class Mariadb:
+    """A throwaway MariaDB server in ``folder`` on a loopback port, made by Debian's
+    ``mariadb-install-db`` and run by ``mariadbd`` (as root when run as root).
+
+    Tuned for speed: no binary log, the InnoDB log flushed once a second (a killed
+    server process still keeps every commit: the OS has it). ``performance_schema`` is
+    on so tests can count the statements a request sends.
+    """
+
+    DATABASE = "websession"
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        folder.mkdir(parents=True, exist_ok=True)
+        self.data = folder / "data"
+        self.socket = folder / "mysqld.sock"
+        self.pidfile = folder / "mysqld.pid"
+        self.user = ["--user=root"] if os.geteuid() == 0 else []
+        self.process: subprocess.Popen[bytes] | None = None
+        subprocess.run(
+            [tool("mariadb-install-db", "/usr/bin/mysql_install_db"), "--no-defaults",
+             f"--datadir={self.data}", *self.user, "--auth-root-authentication-method=normal",
+             "--skip-test-db"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        """The URL of the test database as the passwordless ``websession`` user."""
+        return f"mysql://websession@{LOOPBACK}:{self.port}/{self.DATABASE}"
+
+    def start(self) -> None:
+        """Start the server (in the background) and wait until it accepts connections."""
+        log = open(self.folder / "error.log", "ab")  # noqa: SIM115 - the server keeps it
+        self.process = subprocess.Popen(
+            [tool("mariadbd", "/usr/sbin/mariadbd", "/usr/sbin/mysqld"), "--no-defaults",
+             f"--datadir={self.data}", *self.user, f"--port={self.port}",
+             f"--bind-address={LOOPBACK}", f"--socket={self.socket}",
+             f"--pid-file={self.pidfile}", "--skip-log-bin", "--skip-name-resolve",
+             "--innodb-flush-log-at-trx-commit=2", "--innodb-buffer-pool-size=64M",
+             "--innodb-log-file-size=48M", "--max-connections=400",
+             "--performance-schema=ON", "--character-set-server=utf8mb4",
+             "--collation-server=utf8mb4_bin"],
+            stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        wait_for_port(self.port, timeout=60)
+        self.sql(
+            f"CREATE DATABASE IF NOT EXISTS {self.DATABASE}; "
+            "CREATE USER IF NOT EXISTS 'websession'@'%'; "
+            "GRANT ALL ON *.* TO 'websession'@'%'"
+        )
+
+    def sql(self, statements: str) -> None:
+        """Run ``statements`` as the server's root user, through its socket."""
+        subprocess.run(
+            [tool("mariadb", "/usr/bin/mysql"), "--no-defaults", f"--socket={self.socket}",
+             "-uroot", "-e", statements],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def pid(self) -> int | None:
+        """The server's process id, while it runs."""
+        with contextlib.suppress(OSError, ValueError):
+            return int(self.pidfile.read_text().strip())
+        return None
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop the server: a clean shutdown, or with ``kill`` a SIGKILL, like a crash."""
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL if kill else signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                if self.process is not None and self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(10)
+            self.process = None
+        with contextlib.suppress(OSError):
+            self.pidfile.unlink()
+
+
+def start_mariadb(base: Path, port: int) -> str:
+    """Start the tests' MariaDB in ``base/mariadb``; its URL."""
+    server = Mariadb(base / "mariadb", port)
+    server.start()
+    return server.url
+
+
+def stop_mariadb(base: Path) -> None:
+    """Kill the MariaDB started in ``base`` (throwaway: no clean shutdown needed)."""
+    pidfile = base / "mariadb" / "mysqld.pid"
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+
+
 def start_postgres(base: Path, port: int) -> str:
     server = Postgres(base / "postgres", port)
     server.start()
@@ -175,6 +281,7 @@ def start(base: Path) -> None:
         )
 
         exports["WEBSESSION_TEST_POSTGRES_URL"] = start_postgres(base, free_port())
+        exports["WEBSESSION_TEST_MYSQL_URL"] = start_mariadb(base, free_port())
     except BaseException:
         stop(base)
         raise
@@ -205,6 +312,7 @@ def stop(base: Path) -> None:
             [*pg_ctl.read_text().split(), "-m", "immediate", "stop"],
             check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+    stop_mariadb(base)
     for pidfile in base.glob("redis-*/redis.pid"):
         with contextlib.suppress(OSError, ValueError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)

@@ -1,7 +1,8 @@
 """Shared fixtures: the stores under test, by URL, sync and async.
 
 Server stores are reached through ``WEBSESSION_TEST_REDIS_URL``,
-``WEBSESSION_TEST_REDIS_CLUSTER_URL`` and ``WEBSESSION_TEST_POSTGRES_URL`` (``make test``
+``WEBSESSION_TEST_REDIS_CLUSTER_URL``, ``WEBSESSION_TEST_POSTGRES_URL`` and
+``WEBSESSION_TEST_MYSQL_URL`` (``make test``
 starts the servers and sets them). Locally a missing server skips with the reason;
 under CI (``CI=true``) it fails.
 """
@@ -21,6 +22,7 @@ SERVER_STORES = {
     "redis": "WEBSESSION_TEST_REDIS_URL",
     "redis-cluster": "WEBSESSION_TEST_REDIS_CLUSTER_URL",
     "postgres": "WEBSESSION_TEST_POSTGRES_URL",
+    "mysql": "WEBSESSION_TEST_MYSQL_URL",
 }
 ALL_STORES = EMBEDDED_STORES + list(SERVER_STORES)
 
@@ -41,7 +43,7 @@ def store_url(kind: str, tmp_path: Path) -> str:
     """A URL for a fresh, empty store of ``kind``.
 
     Server stores are made fresh by a namespace of their own: a key prefix on Redis
-    (``?prefix=``), a table of its own on PostgreSQL (``?table=``).
+    (``?prefix=``), a table of its own on PostgreSQL and MySQL (``?table=``).
     """
     if kind == "memory":
         return "memory://"
@@ -52,7 +54,7 @@ def store_url(kind: str, tmp_path: Path) -> str:
     url = server_url(kind)
     namespace = secrets.token_hex(6)
     separator = "&" if "?" in url else "?"
-    if kind == "postgres":
+    if kind in ("postgres", "mysql"):
         return f"{url}{separator}table=ws_test_{namespace}"
     return f"{url}{separator}prefix=test-{namespace}"
 

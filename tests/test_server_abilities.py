@@ -1,4 +1,4 @@
-"""The server stores (Redis, Redis Cluster, PostgreSQL), sync and async, on the real
+"""The server stores (Redis, Redis Cluster, PostgreSQL, MySQL), sync and async, on the real
 test servers: the conditional regenerate under races, the abilities each one claims,
 and scans that resume from a cursor in another process's store."""
 
@@ -67,7 +67,7 @@ class Side:
             self._runner.close()
 
 
-@pytest.fixture(params=["redis", "redis-cluster", "postgres"])
+@pytest.fixture(params=["redis", "redis-cluster", "postgres", "mysql"])
 def kind(request: pytest.FixtureRequest) -> str:
     value: str = request.param
     return value
@@ -194,7 +194,7 @@ def test_each_server_store_claims_its_abilities(side: Side, kind: str) -> None:
     # Redis expires records itself (no purge) and has no schema to set up
     expected = (
         ["UserIndex", "Iterating"]
-        if kind != "postgres"
+        if kind not in ("postgres", "mysql")
         else ["UserIndex", "Purging", "Iterating", "Schema"]
     )
     assert claimed == expected

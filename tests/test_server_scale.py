@@ -1,5 +1,5 @@
-"""Concurrency at scale on the server stores (Redis, Redis Cluster, PostgreSQL), through
-the ASGI middleware: many concurrent writers to one session, and no resurrection."""
+"""Concurrency at scale on the server stores (Redis, Redis Cluster, PostgreSQL, MySQL),
+through the ASGI middleware: many concurrent writers to one session, and no resurrection."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
 
 
-@pytest.fixture(params=["redis", "redis-cluster", "postgres"])
+@pytest.fixture(params=["redis", "redis-cluster", "postgres", "mysql"])
 async def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncStore]:
     store = open_async_store(store_url(request.param, tmp_path))
     yield store

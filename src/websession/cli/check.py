@@ -11,7 +11,7 @@ from typing import Any
 
 from websession.cli.output import emit_json
 from websession.cli.stores import open_cli_store
-from websession.stores.url import POSTGRES_SCHEMES, scheme
+from websession.stores.url import MYSQL_SCHEMES, POSTGRES_SCHEMES, scheme
 from websession.types import SessionKey
 
 __all__ = ["run_check", "run_rotate_secret", "server_version"]
@@ -20,7 +20,7 @@ _ROUND_TRIPS = 5
 
 
 def server_version(url: str) -> str | None:
-    """The server's version for Redis and PostgreSQL URLs, None for embedded stores."""
+    """The server's version for Redis, PostgreSQL and MySQL URLs, None for embedded stores."""
     kind = scheme(url, what="store", example="'sqlite:///sessions.db'")
     if kind in POSTGRES_SCHEMES:
         import psycopg
@@ -32,6 +32,16 @@ def server_version(url: str) -> str | None:
         return f"PostgreSQL {row[0]}" if row else None
     if kind in ("redis", "rediss", "valkey", "redis+cluster"):
         return _redis_version(url)
+    if kind in MYSQL_SCHEMES:
+        from websession.stores.mysql import parse_url
+        from websession.stores.mysql.compat import connect
+        from websession.stores.mysql.compat import server_version as mysql_version
+
+        conn = connect(parse_url(url))
+        try:
+            return f"MySQL {mysql_version(conn)}"
+        finally:
+            conn.close()
     return None
 
 

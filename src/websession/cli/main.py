@@ -224,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
 
     setup = command("setup", "create the store's tables or directory if missing")
     setup.add_argument(
-        "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL)"
+        "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL, MySQL)"
     )
 
     demo = command("demo", "serve the demo app (needs the 'demo' extra)")
@@ -292,8 +292,15 @@ def _setup(url: str) -> int:
 
 
 def _print_schema(url: str) -> int:
-    if url.split("://", 1)[0].lower() not in ("postgresql", "postgres"):
-        print("websession: --sql is for postgresql:// stores", file=sys.stderr)
+    kind = url.split("://", 1)[0].lower()
+    if kind in ("mysql", "mariadb"):
+        from websession.stores import mysql
+
+        for statement in mysql.schema_statements(mysql.parse_url(url).table):
+            print(f"{statement};")
+        return 0
+    if kind not in ("postgresql", "postgres"):
+        print("websession: --sql is for postgresql:// and mysql:// stores", file=sys.stderr)
         return 2
     from websession.stores.postgres import parse_url, schema_statements
 

@@ -12,6 +12,8 @@ URL                                    store
 ``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
 ``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
+``mysql://user@host/db``               MySQL / MariaDB (``websession[mysql]``),
+                                       ``mariadb://`` too
 ``dual://?new=<URL>&old=<URL>``        reads new then old, writes new: a switch-over
                                        between stores (``websession.stores.dual``)
 =====================================  ==============================================
@@ -59,6 +61,8 @@ _SERVER_STORES: dict[str, tuple[str, str]] = {
     "valkey": ("websession.stores.redis", "redis"),
     "postgresql": ("websession.stores.postgres", "postgres"),
     "postgres": ("websession.stores.postgres", "postgres"),
+    "mysql": ("websession.stores.mysql", "mysql"),
+    "mariadb": ("websession.stores.mysql", "mysql"),
     "dual": ("websession.stores.dual", "dual"),  # no driver of its own: never fails
 }
 

@@ -20,6 +20,7 @@ from websession.errors import ConfigError
 
 __all__ = [
     "MAX_TABLE_NAME",
+    "MYSQL_SCHEMES",
     "POSTGRES_SCHEMES",
     "PostgresOptions",
     "check_table",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
+MYSQL_SCHEMES = frozenset({"mysql", "mariadb"})
 
 MAX_TABLE_NAME = 63 - len("_expires_idx") - 1
 """Longest table name: PostgreSQL truncates identifiers at 63 bytes, and the stores

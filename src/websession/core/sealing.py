@@ -41,7 +41,6 @@ import hmac
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import orjson
@@ -67,7 +66,8 @@ READABLE_KEYS = frozenset({REVOKED_KEY, DEVICE_KEY, PERMANENT_KEY})
 _VERSION = b"\x01"
 _KID_BYTES = 4
 _NONCE_BYTES = 12
-_HEADER = 1 + _KID_BYTES + _NONCE_BYTES
+_HEAD = 1 + _KID_BYTES  # version and key id
+_HEADER = _HEAD + _NONCE_BYTES
 _MIN_RAW = _HEADER + 16 + 1  # a tag and at least one byte of JSON
 _SALT = b"websession/at-rest/v1"
 _log = logging.getLogger("websession.sealing")
@@ -141,13 +141,28 @@ class Sealer:
 
     def seal_record(self, record: Record, token: str, key: SessionKey) -> Record:
         """Return a copy of ``record`` whose data is sealed for ``token`` at ``key``."""
-        return replace(record, data=self.seal_data(record.data, token, key))
+        data = self.seal_data(record.data, token, key)
+        return Record(
+            data,
+            record.created_at,
+            record.last_seen,
+            record.expires_at,
+            record.absolute_expires_at,
+            record.user_id,
+        )
 
     def seal_changes(self, changes: Changes, token: str, key: SessionKey) -> Changes:
         """Return ``changes`` with the values it sets sealed (the keys are unchanged)."""
         if not changes.set:
             return changes
-        return replace(changes, set=self.seal_data(changes.set, token, key))
+        return Changes(
+            changes.last_seen,
+            changes.expires_at,
+            self.seal_data(changes.set, token, key),
+            changes.remove,
+            changes.set_user,
+            changes.user_id,
+        )
 
     # -- opening -------------------------------------------------------------------
 
@@ -156,33 +171,26 @@ class Sealer:
     ) -> dict[str, JSONValue]:
         """Return ``data`` with its sealed values opened (``data`` itself if none is
         sealed); a sealed value that does not open is left out."""
-        if not has_sealed(data):
-            return data
-        ciphers: dict[bytes, AESGCM] = {}
         opened: dict[str, JSONValue] = {}
-        lost = 0
+        ciphers: dict[bytes, AESGCM] = {}
+        context = b"\x00" + key.encode() + b"\x00"
+        found = lost = 0
         for name, value in data.items():
-            if type(value) is not str or not value.startswith(PREFIX):
+            raw = _decode(value) if type(value) is str and value.startswith(PREFIX) else None
+            if raw is None:  # plain, or a plain string that only looks sealed
                 opened[name] = value
                 continue
-            raw = _decode(value)
-            if raw is None:  # not one of ours after all: a plain string
-                opened[name] = value
-                continue
-            kid = raw[1 : _HEADER - _NONCE_BYTES]
-            if kid not in self._prks:
-                lost += 1
-                continue
-            cipher = ciphers.get(kid)
+            found += 1
+            head = raw[:_HEAD]
+            cipher = ciphers.get(head)
             if cipher is None:
-                cipher = ciphers[kid] = self._cipher(kid, token)
-            aad = raw[: 1 + _KID_BYTES] + b"\x00" + key.encode() + b"\x00"
+                if head[1:] not in self._prks:
+                    lost += 1
+                    continue
+                cipher = ciphers[head] = self._cipher(head[1:], token)
             try:
-                plain = cipher.decrypt(
-                    raw[1 + _KID_BYTES : _HEADER],
-                    raw[_HEADER:],
-                    aad + name.encode("utf-8", "surrogatepass"),
-                )
+                aad = head + context + name.encode("utf-8", "surrogatepass")
+                plain = cipher.decrypt(raw[_HEAD:_HEADER], raw[_HEADER:], aad)
             except self._invalid_tag:
                 lost += 1
                 continue
@@ -194,12 +202,21 @@ class Sealer:
                 "they are left out",
                 lost,
             )
-        return opened
+        return opened if found else data
 
     def open_record(self, record: Record, token: str, key: SessionKey) -> Record:
         """Return ``record`` with its sealed values opened (``record`` itself if none)."""
         data = self.open_data(record.data, token, key)
-        return record if data is record.data else replace(record, data=data)
+        if data is record.data:
+            return record
+        return Record(
+            data,
+            record.created_at,
+            record.last_seen,
+            record.expires_at,
+            record.absolute_expires_at,
+            record.user_id,
+        )
 
 
 def _decode(value: str) -> bytes | None:
@@ -240,15 +257,13 @@ class AtRest:
         sealer = self._sealer
         if not self.seals or sealer is None:
             return outcome
+        if token is None:  # pragma: no cover - a stored or created session has its token
+            raise ValueError("sealing needs the session's token")
         match outcome:
-            case Update():
-                assert token is not None  # noqa: S101 - a stored session has its token
-                return replace(
-                    outcome, changes=sealer.seal_changes(outcome.changes, token, outcome.key)
-                )
-            case Create() | Replace():
-                assert token is not None  # noqa: S101 - minted by the engine
-                return replace(
-                    outcome, record=sealer.seal_record(outcome.record, token, outcome.key)
-                )
+            case Update(key=key, changes=changes, cookie=cookie, gone=gone):
+                return Update(key, sealer.seal_changes(changes, token, key), cookie, gone)
+            case Create(key=key, record=record, cookie=cookie):
+                return Create(key, sealer.seal_record(record, token, key), cookie)
+            case Replace(old_key=old, key=key, record=record, cookie=cookie, gone=gone):
+                return Replace(old, key, sealer.seal_record(record, token, key), cookie, gone)
         return outcome

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the server binaries the tests need when they are missing:
-# Debian's redis-server, and PostgreSQL (the machine's own binaries when present).
+# Debian's redis-server and redis-sentinel, and PostgreSQL (the machine's own binaries
+# when present).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     missing+=(postgresql)
 fi

@@ -11,7 +11,7 @@ URL                                    store
                                        ``sqlite://`` for an in-memory database
 ``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
 ``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
-``redis+sentinel://host:26379/mymaster``  the primary Redis Sentinel names (``[redis]``)
+``redis+sentinel://host/mymaster``     Redis Sentinel's primary (``websession[redis]``)
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
 =====================================  ==============================================
 

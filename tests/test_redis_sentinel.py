@@ -64,6 +64,7 @@ class Group:
         seen = set()
         for sentinel in self.sentinels:
             state = sentinel.sentinel_master(self.service)
+            assert isinstance(state, dict)
             if "s_down" in state["flags"] or "o_down" in state["flags"]:
                 return None
             seen.add((state["ip"], int(state["port"])))

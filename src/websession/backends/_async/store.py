@@ -11,6 +11,7 @@ from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
 from websession.core.sealing import AtRest
 from websession.core.session import Session
+from websession.events import Events, opened, rejected_cookie, saved
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -22,8 +23,16 @@ class AsyncStoreBackend:
     I/O without a validly signed cookie, one read with one, one write when needed."""
 
     def __init__(
-        self, store: AsyncStore, config: SessionConfig, *, clock: Clock = time.time
+        self,
+        store: AsyncStore,
+        config: SessionConfig,
+        *,
+        clock: Clock = time.time,
+        events: Events | None = None,
     ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``), if any."""
+        self.clock = clock
         self.store = store
         """Where the records live."""
         self.config = config
@@ -39,8 +48,13 @@ class AsyncStoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
+            if self.events and cookie_headers:
+                event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
+                await self.events.emit_async(event)
             return engine.open(None, None, session_class)
         record = await self.store.load(verified.key)
+        if self.events:
+            await self.events.emit_async(opened(verified.key, record, self.clock()))
         if record is not None:
             record = self.at_rest.opened(record, verified.token, verified.key)
         return engine.open(verified, record, session_class)
@@ -52,7 +66,10 @@ class AsyncStoreBackend:
             return outcome.cookie
         if self.at_rest.seals:
             outcome = self.at_rest.sealed(outcome, session.token)
-        return await save_async(self.store, outcome)
+        cookie = await save_async(self.store, outcome)
+        if self.events:
+            await self.events.emit_async(saved(outcome, cookie, self.clock()))
+        return cookie
 
     async def close(self) -> None:
         """Close the store."""

@@ -14,7 +14,8 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +125,9 @@ def kill(address: tuple[str, int]) -> list[str]:
 
 # -- requests across a failover ---------------------------------------------------------------
 
+Get = Callable[[str, dict[str, str]], Awaitable[tuple[int, str, str | None]]]
+"""A request: (path, extra headers) -> (status, body, session cookie set)."""
+
 
 async def write(request: Request) -> Response:
     request.session["value"] = request.query_params["v"]
@@ -134,11 +138,64 @@ async def read(request: Request) -> Response:
     return PlainTextResponse(str(request.session.get("value")))
 
 
+@asynccontextmanager
+async def asgi_app(url: str) -> AsyncIterator[Get]:
+    """The ASGI middleware on the async store."""
+    store = open_async_store(url)
+    app = SessionMiddleware(
+        Starlette(routes=[Route("/write", write), Route("/read", read)]), store=store, config=CONFIG
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
+        async def get(path: str, headers: dict[str, str]) -> tuple[int, str, str | None]:
+            response = await client.get(path, headers=headers)
+            client.cookies.clear()
+            return response.status_code, response.text, response.cookies.get(CONFIG.cookie_name)
+
+        yield get
+    await store.close()
+
+
+@asynccontextmanager
+async def flask_app(url: str) -> AsyncIterator[Get]:
+    """The Flask integration on the sync store (redis-py's Sentinel client)."""
+    import flask
+
+    from websession.integrations.flask import init_app
+
+    app = flask.Flask(__name__)
+
+    @app.get("/write")
+    def write() -> str:
+        flask.session["value"] = flask.request.args["v"]
+        return "ok"
+
+    @app.get("/read")
+    def read() -> str:
+        return str(flask.session.get("value"))
+
+    interface = init_app(app, url, CONFIG)
+    client = app.test_client(use_cookies=False)
+
+    async def get(path: str, headers: dict[str, str]) -> tuple[int, str, str | None]:
+        response = client.get(path, headers=headers)
+        cookie = None
+        for header in response.headers.getlist("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            if name == CONFIG.cookie_name:
+                cookie = rest.split(";")[0]
+        return response.status_code, response.get_data(as_text=True), cookie
+
+    yield get
+    interface.backend.close()
+
+
 @dataclass
 class Traffic:
     """Requests sent in a row: each one creates a session, or reads one back."""
 
-    client: httpx.AsyncClient
+    get: Get
     log: list[tuple[float, str, int]] = field(default_factory=list)
     """(time, "write" or "read", status) of every request."""
     acknowledged: dict[str, str] = field(default_factory=dict)
@@ -148,15 +205,14 @@ class Traffic:
     async def step(self) -> None:
         self.n += 1
         value = f"v{self.n}"
-        response = await self.client.get("/write", params={"v": value})
-        self.log.append((time.monotonic(), "write", response.status_code))
-        if response.status_code == 200:
-            self.acknowledged[response.cookies[CONFIG.cookie_name]] = value
+        status, _, cookie = await self.get(f"/write?v={value}", {})
+        self.log.append((time.monotonic(), "write", status))
+        if status == 200:
+            assert cookie is not None
+            self.acknowledged[cookie] = value
         if self.acknowledged:
-            cookie = next(reversed(self.acknowledged))
-            response = await self.client.get("/read", headers=self.cookie(cookie))
-            self.log.append((time.monotonic(), "read", response.status_code))
-        self.client.cookies.clear()
+            status, _, _ = await self.get("/read", self.cookie(next(reversed(self.acknowledged))))
+            self.log.append((time.monotonic(), "read", status))
         await asyncio.sleep(0.01)
 
     def cookie(self, value: str) -> dict[str, str]:
@@ -169,18 +225,14 @@ class Traffic:
         return {status for at, k, status in self.log if k == kind and after <= at < before}
 
 
+@pytest.mark.parametrize("make_app", [asgi_app, flask_app], ids=["asgi", "flask"])
 async def test_requests_follow_a_failover_and_lose_no_acknowledged_session(
-    group: Group, tmp_path: Path
+    group: Group, tmp_path: Path, make_app: Callable[[str], AbstractAsyncContextManager[Get]]
 ) -> None:
     url = store_url("redis-sentinel", tmp_path) + "&wait=1&timeout=1"
-    store = open_async_store(url)
-    app = SessionMiddleware(
-        Starlette(routes=[Route("/write", write), Route("/read", read)]), store=store, config=CONFIG
-    )
-    transport = httpx.ASGITransport(app=app)
     started = time.monotonic()
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        traffic = Traffic(client)
+    async with make_app(url) as get:
+        traffic = Traffic(get)
         for _ in range(20):
             await traffic.step()
         old = group.primary()
@@ -208,9 +260,8 @@ async def test_requests_follow_a_failover_and_lose_no_acknowledged_session(
         lost = {
             cookie: value
             for cookie, value in traffic.acknowledged.items()
-            if (await client.get("/read", headers=traffic.cookie(cookie))).text != value
+            if (await get("/read", traffic.cookie(cookie)))[1] != value
         }
-    await store.close()
     print(
         f"\nfailover: {len(traffic.log)} requests; primary {old} -> {new}; "
         f"promoted after {promoted - killed:.2f}s, replica back after {restored - killed:.2f}s; "

@@ -141,15 +141,7 @@ class Sealer:
 
     def seal_record(self, record: Record, token: str, key: SessionKey) -> Record:
         """Return a copy of ``record`` whose data is sealed for ``token`` at ``key``."""
-        data = self.seal_data(record.data, token, key)
-        return Record(
-            data,
-            record.created_at,
-            record.last_seen,
-            record.expires_at,
-            record.absolute_expires_at,
-            record.user_id,
-        )
+        return _with_data(record, self.seal_data(record.data, token, key))
 
     def seal_changes(self, changes: Changes, token: str, key: SessionKey) -> Changes:
         """Return ``changes`` with the values it sets sealed (the keys are unchanged)."""
@@ -207,16 +199,19 @@ class Sealer:
     def open_record(self, record: Record, token: str, key: SessionKey) -> Record:
         """Return ``record`` with its sealed values opened (``record`` itself if none)."""
         data = self.open_data(record.data, token, key)
-        if data is record.data:
-            return record
-        return Record(
-            data,
-            record.created_at,
-            record.last_seen,
-            record.expires_at,
-            record.absolute_expires_at,
-            record.user_id,
-        )
+        return record if data is record.data else _with_data(record, data)
+
+
+def _with_data(record: Record, data: dict[str, JSONValue]) -> Record:
+    """A copy of ``record`` holding ``data`` (built directly: ``replace`` costs more)."""
+    return Record(
+        data,
+        record.created_at,
+        record.last_seen,
+        record.expires_at,
+        record.absolute_expires_at,
+        record.user_id,
+    )
 
 
 def _decode(value: str) -> bytes | None:

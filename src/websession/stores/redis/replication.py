@@ -38,12 +38,10 @@ _WRITES = frozenset({"EVALSHA", "EVAL", "DEL", "ZREM"})
 
 
 def _sentinel_settings(options: RedisOptions) -> dict[str, Any]:
-    return {
-        "socket_timeout": options.timeout,
-        "socket_connect_timeout": options.connect_timeout,
-        "username": options.username,
-        "password": options.password,
-    }
+    """Connection settings for the sentinels: the primary's, without its pool size."""
+    settings = client_settings(options)
+    del settings["max_connections"]
+    return settings
 
 
 def sentinel_client(options: RedisOptions, retry: Any) -> redis.Redis:

@@ -205,7 +205,7 @@ def start_sentinel_group(base: Path) -> str:
     second of silence; return the redis+sentinel:// URL. Each server runs from its own
     config file (INFO server shows it), so a test that kills one can start it again."""
     primary, replica = free_port(), free_port()
-    data = ['save ""', "appendonly no"]
+    data = ['save ""', "appendonly no", "repl-diskless-sync-delay 0"]
     for port, extra in ((primary, []), (replica, [f"replicaof {LOOPBACK} {primary}"])):
         conf = _conf(base / f"redis-sentinel-node-{port}", port, *data, *extra)
         subprocess.run([tool("redis-server"), str(conf)], check=True)

@@ -51,6 +51,7 @@ from websession.core.lifecycle import REVOKED_KEY
 from websession.core.outcomes import Create, Outcome, Replace, Update
 from websession.core.session import DEVICE_KEY, PERMANENT_KEY
 from websession.errors import ConfigError
+from websession.extras import missing_extra
 from websession.types import Changes, JSONValue, Record, SessionKey
 
 if TYPE_CHECKING:
@@ -92,10 +93,7 @@ class Sealer:
             from cryptography.exceptions import InvalidTag
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         except ImportError as exc:  # pragma: no cover - only without the package
-            raise ConfigError(
-                "encrypt_at_rest needs the 'cryptography' package: "
-                "pip install 'websession[encrypt]'"
-            ) from exc
+            raise missing_extra("encrypt_at_rest", "encrypt") from exc
         self._aesgcm = AESGCM
         self._invalid_tag = InvalidTag
         prks: dict[bytes, hmac.HMAC] = {}

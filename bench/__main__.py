@@ -47,6 +47,8 @@ STARLETTE, SS_MEMORY, SS_REDIS = (
 FLASK_DEFAULT, FLASK_SESSION = "Flask default session", "Flask-Session Redis"
 WS_DJANGO_SQLITE, WS_DJANGO_REDIS = "websession/Django SQLite", "websession/Django Redis"
 DJANGO_DB, DJANGO_CACHE = "Django db (SQLite)", "Django cache (Redis)"
+WS_MEMORY_SEALED = "websession memory, encrypt_at_rest"
+WS_SQLITE_SEALED = "websession SQLite, encrypt_at_rest"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -86,6 +88,10 @@ def _build(skipped: list[str], tmp: Path) -> tuple[list[apps.Subject], list[apps
     asgi: list[Callable[[], apps.Subject]] = [
         lambda: apps.websession_asgi(WS_MEMORY, "memory://", "memory"),
         lambda: apps.websession_asgi(WS_SQLITE, f"sqlite:///{tmp / 'asgi.db'}", "sqlite"),
+        lambda: apps.websession_asgi(WS_MEMORY_SEALED, "memory://", "memory", sealed=True),
+        lambda: apps.websession_asgi(
+            WS_SQLITE_SEALED, f"sqlite:///{tmp / 'sealed.db'}", "sqlite", sealed=True
+        ),
     ]
     wsgi: list[Callable[[], apps.Subject]] = [
         lambda: apps.websession_flask(WS_FLASK_SQLITE, f"sqlite:///{tmp / 'wsgi.db'}", "sqlite")

@@ -163,13 +163,15 @@ def _ws_config() -> Any:
     return SessionConfig.development(secret=SECRET)
 
 
-def websession_asgi(name: str, url: str, store_kind: str) -> Subject:
-    """websession's ASGI middleware on the store at ``url``."""
+def websession_asgi(name: str, url: str, store_kind: str, *, sealed: bool = False) -> Subject:
+    """websession's ASGI middleware on the store at ``url`` (``sealed``: with
+    ``encrypt_at_rest`` on)."""
     from websession.integrations.asgi import SessionMiddleware
     from websession.stores import open_async_store
 
     store = open_async_store(url)
-    app = SessionMiddleware(asgi_app(), store=store, config=_ws_config())
+    config = _ws_config().replace(encrypt_at_rest=sealed)
+    app = SessionMiddleware(asgi_app(), store=store, config=config)
     return Subject(name, "asgi", app, store_kind, handle=store, closers=[store.close])
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the server binaries the tests need when they are missing:
-# Debian's redis-server, PostgreSQL (the machine's own binaries when present) and
-# Debian's mariadb-server.
+# Debian's redis-server and redis-sentinel, PostgreSQL (the machine's own binaries when
+# present) and Debian's mariadb-server.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     missing+=(postgresql)
 fi

@@ -2,7 +2,8 @@
 """Start and stop the real servers the tests and benchmarks need, on loopback.
 
     scripts/servers.py start DIR   start Redis, a 3-master Redis Cluster, PostgreSQL and
-                                   MariaDB on free ports; write DIR/env (shell exports)
+                                   MariaDB and a Sentinel group (primary, replica, 3
+                                   sentinels) on free ports; write DIR/env (shell exports)
     scripts/servers.py stop DIR    stop them all and remove DIR
 
 Redis comes from Debian's redis-server (scripts/test.sh installs it when missing);
@@ -282,12 +283,83 @@ def start(base: Path) -> None:
 
         exports["WEBSESSION_TEST_POSTGRES_URL"] = start_postgres(base, free_port())
         exports["WEBSESSION_TEST_MYSQL_URL"] = start_mariadb(base, free_port())
+        exports["WEBSESSION_TEST_REDIS_SENTINEL_URL"] = start_sentinel_group(base)
     except BaseException:
         stop(base)
         raise
     lines = [f"export {name}={value}" for name, value in exports.items()]
     (base / "env").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+SENTINEL_SERVICE = "websession"
+
+
+def _conf(folder: Path, port: int, *lines: str) -> Path:
+    """A Redis config file in ``folder`` (created) for a daemon on ``port``."""
+    folder.mkdir(parents=True)
+    conf = folder / "redis.conf"
+    common = [
+        f"port {port}", f"bind {LOOPBACK}", "daemonize yes", f"dir {folder}",
+        f"pidfile {folder / 'redis.pid'}", f"logfile {folder / 'redis.log'}",
+    ]  # fmt: skip
+    conf.write_text("\n".join([*common, *lines]) + "\n")
+    return conf
+
+
+def start_sentinel_group(base: Path) -> str:
+    """A primary, one replica and three sentinels (quorum 2) that fail over after one
+    second of silence; return the redis+sentinel:// URL. Each server runs from its own
+    config file (INFO server shows it), so a test that kills one can start it again."""
+    primary, replica = free_port(), free_port()
+    data = ['save ""', "appendonly no", "repl-diskless-sync-delay 0"]
+    for port, extra in ((primary, []), (replica, [f"replicaof {LOOPBACK} {primary}"])):
+        conf = _conf(base / f"redis-sentinel-node-{port}", port, *data, *extra)
+        subprocess.run([tool("redis-server"), str(conf)], check=True)
+        wait_for_port(port)
+    sentinels: list[int] = []
+    while len(sentinels) < 3:
+        port = free_port()
+        if port not in sentinels and port not in (primary, replica):
+            sentinels.append(port)
+    service = SENTINEL_SERVICE
+    for port in sentinels:
+        conf = _conf(
+            base / f"redis-sentinel-{port}", port,
+            f"sentinel monitor {service} {LOOPBACK} {primary} 2",
+            f"sentinel down-after-milliseconds {service} 1000",
+            f"sentinel failover-timeout {service} 3000",
+            f"sentinel parallel-syncs {service} 1",
+        )  # fmt: skip
+        sentinel = shutil.which("redis-sentinel")
+        command = (
+            [sentinel, str(conf)] if sentinel else [tool("redis-server"), str(conf), "--sentinel"]
+        )
+        subprocess.run(command, check=True)
+        wait_for_port(port)
+    wait_sentinels_ready(sentinels)
+    hosts = ",".join(f"{LOOPBACK}:{port}" for port in sentinels)
+    return f"redis+sentinel://{hosts}/{service}/0"
+
+
+def wait_sentinels_ready(ports: list[int], timeout: float = 30.0) -> None:
+    """Wait until every sentinel sees the replica and the two other sentinels."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = 0
+        for port in ports:
+            reply = subprocess.run(
+                [tool("redis-cli"), "-h", LOOPBACK, "-p", str(port),
+                 "sentinel", "master", SENTINEL_SERVICE],
+                capture_output=True, text=True, check=False,
+            ).stdout.split()  # fmt: skip
+            fields = dict(zip(reply[::2], reply[1::2], strict=False))
+            if fields.get("num-slaves") == "1" and fields.get("num-other-sentinels") == "2":
+                ready += 1
+        if ready == len(ports):
+            return
+        time.sleep(0.1)
+    raise SystemExit("servers: the sentinels did not all see the replica and each other")
 
 
 def wait_cluster_ok(port: int, timeout: float = 30.0) -> None:

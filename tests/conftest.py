@@ -21,6 +21,7 @@ EMBEDDED_STORES = ["memory", "file", "sqlite"]
 SERVER_STORES = {
     "redis": "WEBSESSION_TEST_REDIS_URL",
     "redis-cluster": "WEBSESSION_TEST_REDIS_CLUSTER_URL",
+    "redis-sentinel": "WEBSESSION_TEST_REDIS_SENTINEL_URL",
     "postgres": "WEBSESSION_TEST_POSTGRES_URL",
     "mysql": "WEBSESSION_TEST_MYSQL_URL",
 }

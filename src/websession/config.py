@@ -111,6 +111,11 @@ class SessionConfig:
     False: ``refresh_threshold`` decides, and most reads cost no write."""
     max_size: int = 64 * 1024
     """Largest serialized session data in bytes; a larger session raises SessionDataError."""
+    encrypt_at_rest: bool = False
+    """Seal each session value in the store with AES-256-GCM under a key derived from the
+    session's token and the secret, so a store dump (even with the secret) reveals no
+    session data without the cookie (``docs/encryption.md``). Needs ``cryptography``.
+    Sealed values are read whatever this says, so it can be switched either way."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "secret", _as_secret(self.secret, "secret"))

@@ -11,6 +11,7 @@ URL                                    store
                                        ``sqlite://`` for an in-memory database
 ``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
 ``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
+``redis+sentinel://host/mymaster``     Redis Sentinel's primary (``websession[redis]``)
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
 ``mysql://user@host/db``               MySQL / MariaDB (``websession[mysql]``),
                                        ``mariadb://`` too
@@ -58,6 +59,7 @@ _SERVER_STORES: dict[str, tuple[str, str]] = {
     "redis": ("websession.stores.redis", "redis"),
     "rediss": ("websession.stores.redis", "redis"),
     "redis+cluster": ("websession.stores.redis", "redis"),
+    "redis+sentinel": ("websession.stores.redis", "redis"),
     "valkey": ("websession.stores.redis", "redis"),
     "postgresql": ("websession.stores.postgres", "postgres"),
     "postgres": ("websession.stores.postgres", "postgres"),

@@ -9,6 +9,7 @@ from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
+from websession.core.sealing import AtRest
 from websession.core.session import Session
 from websession.events import Events, opened, rejected_cookie, saved
 from websession.stores.base import AsyncStore
@@ -37,6 +38,8 @@ class AsyncStoreBackend:
         self.config = config
         self.engine = SessionEngine(config, clock)
         """The sans-IO policy."""
+        self.at_rest = AtRest(config.verifying_secrets, seal=config.encrypt_at_rest)
+        """Seals values written (``encrypt_at_rest``) and opens sealed values read."""
 
     async def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
@@ -52,6 +55,8 @@ class AsyncStoreBackend:
         record = await self.store.load(verified.key)
         if self.events:
             await self.events.emit_async(opened(verified.key, record, self.clock()))
+        if record is not None:
+            record = self.at_rest.opened(record, verified.token, verified.key)
         return engine.open(verified, record, session_class)
 
     async def save(self, session: Session) -> SetCookie | None:
@@ -59,6 +64,8 @@ class AsyncStoreBackend:
         outcome = self.engine.finish(session)
         if type(outcome) is Nothing:  # no store call
             return outcome.cookie
+        if self.at_rest.seals:
+            outcome = self.at_rest.sealed(outcome, session.token)
         cookie = await save_async(self.store, outcome)
         if self.events:
             await self.events.emit_async(saved(outcome, cookie, self.clock()))

@@ -10,6 +10,7 @@ from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
+from websession.core.sealing import AtRest
 from websession.core.session import Session
 from websession.events import Events, opened, rejected_cookie, saved
 from websession.stores.base import Store
@@ -38,6 +39,8 @@ class StoreBackend:
         self.config = config
         self.engine = SessionEngine(config, clock)
         """The sans-IO policy."""
+        self.at_rest = AtRest(config.verifying_secrets, seal=config.encrypt_at_rest)
+        """Seals values written (``encrypt_at_rest``) and opens sealed values read."""
 
     def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
@@ -53,6 +56,8 @@ class StoreBackend:
         record = self.store.load(verified.key)
         if self.events:
             self.events.emit(opened(verified.key, record, self.clock()))
+        if record is not None:
+            record = self.at_rest.opened(record, verified.token, verified.key)
         return engine.open(verified, record, session_class)
 
     def save(self, session: Session) -> SetCookie | None:
@@ -60,6 +65,8 @@ class StoreBackend:
         outcome = self.engine.finish(session)
         if type(outcome) is Nothing:  # no store call
             return outcome.cookie
+        if self.at_rest.seals:
+            outcome = self.at_rest.sealed(outcome, session.token)
         cookie = save(self.store, outcome)
         if self.events:
             self.events.emit(saved(outcome, cookie, self.clock()))

@@ -7,7 +7,8 @@ wait for a connection and the round trip together, and a connection that fails, 
 out or is cancelled mid-command is closed, never reused, so no reply is ever left
 unread on a connection that is handed out again. A dead idle connection (server
 restarted) drops the other idle ones and the batch is sent once more; every operation
-can be repeated safely. Nothing connects before the first command.
+can be repeated safely. Nothing connects before the first command. Behind Sentinel, new
+connections go to the primary the sentinels name (``replication.AsyncPrimary``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from websession.stores.redis._async.client import on_server, send
 from websession.stores.redis.errors import DRIVER_ERRORS, store_error
 from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans
+from websession.stores.redis.replication import (
+    AsyncPrimary,
+    acknowledged,
+    demoted,
+    demoted_error,
+    with_wait,
+)
 from websession.stores.redis.scripts import Command, as_eval, noscript
 
 __all__ = ["AsyncRedisDriver"]
@@ -36,9 +44,11 @@ A = TypeVar("A")
 T = TypeVar("T")
 
 
-def _connection_factory(options: RedisOptions) -> Callable[[], redis.asyncio.Connection]:
-    """Make connections to a standalone server with no per-read timeout: the driver
-    bounds each round trip as a whole (``asyncio.timeout``)."""
+def _connection_factory(
+    options: RedisOptions,
+) -> Callable[[tuple[str, int] | None], redis.asyncio.Connection]:
+    """Make connections to a standalone server (or the given primary's address) with no
+    per-read timeout: the driver bounds each round trip as a whole (``asyncio.timeout``)."""
     host, port = options.hosts[0]
     kind = redis.asyncio.SSLConnection if options.ssl else redis.asyncio.Connection
     settings: dict[str, Any] = {
@@ -51,7 +61,13 @@ def _connection_factory(options: RedisOptions) -> Callable[[], redis.asyncio.Con
         "socket_connect_timeout": options.connect_timeout,
         "retry": Retry(NoBackoff(), 0),  # the driver retries whole round trips
     }
-    return lambda: kind(**settings)
+
+    def connect(address: tuple[str, int] | None) -> redis.asyncio.Connection:
+        if address is None:
+            return kind(**settings)
+        return kind(**{**settings, "host": address[0], "port": address[1]})
+
+    return connect
 
 
 async def _round_trip(conn: redis.asyncio.Connection, batch: list[Command]) -> list[Any]:
@@ -81,6 +97,7 @@ class AsyncRedisDriver:
         self._slots = asyncio.Semaphore(options.max_connections)
         self._idle: list[redis.asyncio.Connection] = []
         self._new_connection = _connection_factory(options)  # standalone only
+        self._primary = AsyncPrimary(options) if options.sentinel else None
         self._cluster: redis.asyncio.cluster.RedisCluster | None = None
         self._cluster_ready = False
         if options.cluster:
@@ -95,7 +112,10 @@ class AsyncRedisDriver:
 
     async def _execute(self, batch: list[Command]) -> list[Any]:
         """One round trip: ``batch`` pipelined, every reply returned."""
-        return await self._guarded(self._send, batch)
+        waited = with_wait(batch, self.options)
+        if waited is None:
+            return await self._guarded(self._send, batch)
+        return acknowledged(await self._guarded(self._send, waited), self.options)
 
     async def _on_server(self, server: int, command: Command) -> tuple[Any, int]:
         """Run ``command`` on one server (see ``client.on_server``)."""
@@ -157,11 +177,13 @@ class AsyncRedisDriver:
         (server restarted) drops the other idle ones and the batch is sent once more."""
         for attempt in range(2):
             reused = bool(self._idle)
-            conn = self._idle.pop() if reused else self._new_connection()
+            conn = self._idle.pop() if reused else await self._connect()
             try:
                 results = await _round_trip(conn, batch)
             except RedisConnectionError:
                 await conn.disconnect(nowait=True)
+                if self._primary is not None:  # ask the sentinels again
+                    self._primary.forget()
                 if not reused or attempt:
                     raise
                 await self._drop_idle()
@@ -169,9 +191,20 @@ class AsyncRedisDriver:
             except BaseException:
                 await conn.disconnect(nowait=True)
                 raise
+            if self._primary is not None and demoted(results):
+                self._primary.forget()
+                await conn.disconnect(nowait=True)
+                await self._drop_idle()
+                raise demoted_error()
             self._idle.append(conn)
             return results
         raise AssertionError("unreachable")
+
+    async def _connect(self) -> redis.asyncio.Connection:
+        """A new connection: to the server, or to the primary the sentinels name."""
+        if self._primary is None:
+            return self._new_connection(None)
+        return self._new_connection(await self._primary.find())
 
     async def _drop_idle(self) -> None:
         idle, self._idle = self._idle, []
@@ -181,6 +214,8 @@ class AsyncRedisDriver:
     async def close(self) -> None:
         """Close every connection."""
         await self._drop_idle()
+        if self._primary is not None:
+            await self._primary.close()
         if self._cluster is not None:
             self._cluster_ready = False  # a closed cluster client loads its slots again
             await self._cluster.aclose()

@@ -25,6 +25,7 @@ from websession.stores.redis._sync.client import on_server, send
 from websession.stores.redis.errors import DRIVER_ERRORS, store_error
 from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans
+from websession.stores.redis.replication import acknowledged, sentinel_client, with_wait
 from websession.stores.redis.scripts import Command
 
 __all__ = ["RedisDriver"]
@@ -42,7 +43,8 @@ def _node(host: str, port: int) -> redis.cluster.ClusterNode:
 
 
 class RedisDriver:
-    """Sends command batches to Redis / Valkey or a Redis Cluster, synchronously."""
+    """Sends command batches to Redis / Valkey, a Redis Cluster or the primary that
+    Redis Sentinel names, synchronously."""
 
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
@@ -52,7 +54,9 @@ class RedisDriver:
         # instead (at most one connection per server per operation).
         self._slots = threading.BoundedSemaphore(options.max_connections)
         self._client: redis.Redis | redis.cluster.RedisCluster | None = None
-        if not options.cluster:  # the sync cluster client connects when made: see below
+        if options.sentinel:
+            self._client = sentinel_client(options, _retry())
+        elif not options.cluster:  # the sync cluster client connects when made: see below
             host, port = options.hosts[0]
             self._client = redis.Redis(
                 host=host,
@@ -82,7 +86,11 @@ class RedisDriver:
     def _execute(self, batch: list[Command]) -> list[Any]:
         """One round trip: ``batch`` pipelined, every reply returned."""
         cluster = self.options.cluster
-        return self._guarded(lambda client: send(client, batch, cluster=cluster))
+        waited = with_wait(batch, self.options)
+        if waited is None:
+            return self._guarded(lambda client: send(client, batch, cluster=cluster))
+        results = self._guarded(lambda client: send(client, waited, cluster=cluster))
+        return acknowledged(results, self.options)
 
     def _on_server(self, server: int, command: Command) -> tuple[Any, int]:
         """Run ``command`` on one server (see ``client.on_server``)."""

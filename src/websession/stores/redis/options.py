@@ -5,10 +5,14 @@
     redis://[user:password@]host:6379/0      plain TCP (``valkey://`` is the same)
     rediss://[user:password@]host:6380/0     TLS
     redis+cluster://host:7000[,host:7001]    Redis Cluster (database 0 only)
+    redis+sentinel://host:26379[,host2:26379]/mymaster/0
+                                             the primary that Redis Sentinel names
+                                             ``mymaster`` (database 0 by default)
 
 Query parameters: ``prefix`` (key prefix, default ``websession``), ``connect_timeout``
 and ``timeout`` (seconds, default 2 each; ``timeout`` bounds every command and the wait
-for a free connection) and ``max_connections`` (default 50, per server).
+for a free connection), ``max_connections`` (default 50, per server) and ``wait``
+(replicas that must acknowledge each write, with ``WAIT``; default 0: not cluster).
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ from websession.stores.url import positive_seconds, query_options, whole_number
 
 __all__ = ["RedisOptions", "client_settings", "parse_url"]
 
-_SCHEMES = {"redis": False, "valkey": False, "rediss": True, "redis+cluster": False}
+_SCHEMES = {
+    "redis": False,
+    "valkey": False,
+    "rediss": True,
+    "redis+cluster": False,
+    "redis+sentinel": False,
+}
 _DEFAULT_PORT = 6379
+_SENTINEL_PORT = 26379
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +42,8 @@ class RedisOptions:
     """Connection settings of a Redis store, parsed from its URL by ``parse_url``."""
 
     hosts: tuple[tuple[str, int], ...]
-    """``(host, port)`` to connect to; several only for a cluster (startup nodes)."""
+    """``(host, port)`` to connect to; several only for a cluster (startup nodes) or
+    Sentinel (the sentinels)."""
     cluster: bool = False
     """True for ``redis+cluster://``."""
     ssl: bool = False
@@ -50,6 +62,11 @@ class RedisOptions:
     """Seconds to wait for a command's reply, or for a free pooled connection."""
     max_connections: int = 50
     """Connections per server (per node on a cluster)."""
+    sentinel: str | None = None
+    """The service name Redis Sentinel knows the primary by (``redis+sentinel://``)."""
+    wait: int = 0
+    """Replicas that must acknowledge each write (``WAIT``) before it counts as done;
+    a write they do not acknowledge within half of ``timeout`` fails (503)."""
 
 
 def parse_url(url: str) -> RedisOptions:
@@ -61,34 +78,51 @@ def parse_url(url: str) -> RedisOptions:
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise ConfigError(
-            f"a Redis store URL starts with redis://, rediss://, valkey:// or "
-            f"redis+cluster://, not {scheme}://"
+            f"a Redis store URL starts with redis://, rediss://, valkey://, "
+            f"redis+cluster:// or redis+sentinel://, not {scheme}://"
         )
     cluster = scheme == "redis+cluster"
+    sentinel = scheme == "redis+sentinel"
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     user, has_password, password = userinfo.partition(":")
-    hosts = tuple(_host_port(item) for item in hostlist.split(","))
-    if len(hosts) > 1 and not cluster:
-        raise ConfigError(f"{scheme}:// takes one host; list several only in redis+cluster://")
+    default_port = _SENTINEL_PORT if sentinel else _DEFAULT_PORT
+    hosts = tuple(_host_port(item, default_port) for item in hostlist.split(","))
+    if len(hosts) > 1 and not (cluster or sentinel):
+        raise ConfigError(
+            f"{scheme}:// takes one host; list several only in redis+cluster:// "
+            "or redis+sentinel://"
+        )
+    path, service = parts.path, None
+    if sentinel:
+        service, _, path = path.strip("/").partition("/")
+        if not service:
+            raise ConfigError(
+                "a redis+sentinel:// URL names the primary's service after the hosts, "
+                "as in redis+sentinel://host:26379/mymaster/0"
+            )
     own, _ = query_options(parts.query, None, "Redis")
+    options = {name: _option(name, value) for name, value in own.items()}
+    if cluster and options.get("wait"):
+        raise ConfigError("?wait= is not available on redis+cluster://")
     return RedisOptions(
         hosts=hosts,
         cluster=cluster,
         ssl=_SCHEMES[scheme],
-        db=_database(parts.path, cluster),
+        db=_database(path, cluster),
         username=unquote(user) or None,
         password=unquote(password) if has_password else None,
-        **{name: _option(name, value) for name, value in own.items()},
+        sentinel=unquote(service) if service else None,
+        **options,
     )
 
 
-def _host_port(item: str) -> tuple[str, int]:
+def _host_port(item: str, default_port: int) -> tuple[str, int]:
     try:
         parsed = urlsplit("//" + item)
         port = parsed.port
     except ValueError as exc:
         raise ConfigError("a Redis URL host looks like host:6379 or [::1]:6379") from exc
-    return parsed.hostname or "localhost", port or _DEFAULT_PORT
+    return parsed.hostname or "localhost", port or default_port
 
 
 def _database(path: str, cluster: bool) -> int:
@@ -116,9 +150,13 @@ def _option(name: str, value: str) -> Any:
         return positive_seconds(name, value)
     if name == "max_connections":
         return whole_number(name, value, example=50)
+    if name == "wait":
+        if not value.isdigit():
+            raise ConfigError(f"?wait= is a number of replicas, as in ?wait=1, not {value!r}")
+        return int(value)
     raise ConfigError(
-        f"unknown Redis URL option {name!r}: use prefix, connect_timeout, timeout "
-        "or max_connections"
+        f"unknown Redis URL option {name!r}: use prefix, connect_timeout, timeout, "
+        "max_connections or wait"
     )
 
 

@@ -88,10 +88,11 @@ def test_demo_accounts_work_with_no_configuration(
 ) -> None:
     base, _ = demo
     form = {"username": "alice", "password": "correct horse battery"}
-    with httpx.Client(base_url=base, follow_redirects=True) as laptop:
+    same_site = {"origin": base}  # as a browser posts a form of this site (CSRF check)
+    with httpx.Client(base_url=base, follow_redirects=True, headers=same_site) as laptop:
         page = laptop.post("/register", data=form)
         assert re.search(r'id="user">alice<', page.text)
-    with httpx.Client(base_url=base, follow_redirects=True) as phone:
+    with httpx.Client(base_url=base, follow_redirects=True, headers=same_site) as phone:
         page = phone.post("/login", data=form)
         assert re.search(r'id="user">alice<', page.text)
         devices = phone.get("/devices")

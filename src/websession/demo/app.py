@@ -43,6 +43,10 @@ from websession.types import Clock
 __all__ = ["create_app", "default_users_url", "demo_config", "serve", "shutdown"]
 
 
+DEMO_AUTH = AuthConfig.development(max_failures_per_account=5)
+"""Cheap hashing for a local demo; five wrong passwords a minute per account."""
+
+
 def default_users_url(store: str) -> str:
     """Where the demo keeps users for the session store ``store``: beside an SQLite
     file (``x-sessions.db`` -> ``x-users.db``, ``x.db`` -> ``x-users.db``), in memory
@@ -104,7 +108,7 @@ def create_app(
         sessions,
         users or default_users_url(store),
         session_config=config,
-        config=auth_config if auth_config is not None else AuthConfig.development(),
+        config=auth_config if auth_config is not None else DEMO_AUTH,
         clock=clock,
     )
     web = WebAuth(auth)

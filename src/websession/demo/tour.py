@@ -73,6 +73,7 @@ async def home(request: Request) -> Response:
         previous=session.get(PREVIOUS_ID),
         current=short_id(session.key),
         admin=request.app.state.admins.describe(),
+        max_failures=request.app.state.auth.config.max_failures_per_account,
     )
 
 

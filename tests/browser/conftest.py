@@ -161,8 +161,8 @@ def register(page: Page, name: str, password: str = PASSWORD) -> None:
     page.goto("/register")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create account").click()
 
 
 def login(page: Page, name: str, password: str = PASSWORD) -> None:
@@ -170,8 +170,8 @@ def login(page: Page, name: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in", exact=True).click()
 
 
 def signed_in_as(page: Page) -> str | None:

@@ -6,7 +6,7 @@ What a screen reader is given for the devices table is saved beside the screensh
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,13 @@ def axe_source() -> str | None:
 
 
 @pytest.fixture
-def signed_in(new_context: Callable[..., BrowserContext], name: str) -> Iterator[Page]:
+def signed_in(new_context: Callable[..., BrowserContext], name: str) -> Page:
     """A signed-in desktop page (CSP bypassed so that axe can be injected), with a
     second device signed in."""
     page = new_context(bypass_csp=True, viewport={"width": 1280, "height": 800}).new_page()
     register(page, name)
     login(new_context(user_agent=FIREFOX_LINUX).new_page(), name)
-    yield page
+    return page
 
 
 def _axe(page: Page, source: str) -> list[dict[str, Any]]:

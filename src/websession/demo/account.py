@@ -42,11 +42,13 @@ def short_id(key: str | None) -> str | None:
     return key[:12] if key else None
 
 
-async def _credentials_page(request: Request, template: str, title: str, **extra: str) -> Response:
+async def _credentials_page(
+    request: Request, template: str, title: str, next_path: str = ""
+) -> Response:
     typed = get_session(request).pop(TYPED_NAME, "")
     minimum = web(request).config.min_password_length
     return await render(
-        request, template, title, typed=typed, min_password=minimum, **extra
+        request, template, title, typed=typed, min_password=minimum, next_path=next_path
     )
 
 

@@ -183,5 +183,7 @@ async def admin_revoke_all(request: Request) -> Response:
         session.flash("No such user.", "error")
         return redirect("/admin")
     revoked = await auth.logout_user(target.id, keep=session)
-    session.flash(f"Signed out {revoked} session{'' if revoked == 1 else 's'} of {target.username}.")
+    session.flash(
+        f"Signed out {revoked} session{'' if revoked == 1 else 's'} of {target.username}."
+    )
     return redirect(f"/admin?user={quote(target.username)}")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -151,19 +152,27 @@ async def admin_page(request: Request) -> Response:
     )
 
 
-async def admin_revoke(request: Request) -> Response:
-    """Revoke one session of a user."""
+async def _admin_post(request: Request) -> tuple[User, FormData] | Response:
+    """The user an admin form names, and the form; or the answer when there is none."""
     refused = await _refused(request)
     if refused is not None:
         return refused
     form = await request.form()
-    auth = web(request).auth
-    target = await auth.users.get(str(form.get("user_id", "")))
-    session = get_session(request)
+    target = await web(request).auth.users.get(str(form.get("user_id", "")))
     if target is None:
-        session.flash("No such user.", "error")
+        get_session(request).flash("No such user.", "error")
         return redirect("/admin")
-    if await auth.revoke_device(target.id, str(form.get("device", ""))):
+    return target, form
+
+
+async def admin_revoke(request: Request) -> Response:
+    """Revoke one session of a user."""
+    found = await _admin_post(request)
+    if isinstance(found, Response):
+        return found
+    target, form = found
+    session = get_session(request)
+    if await web(request).auth.revoke_device(target.id, str(form.get("device", ""))):
         session.flash(f"Signed out one session of {target.username}.")
     else:
         session.flash("That session was already signed out.", "error")
@@ -171,18 +180,13 @@ async def admin_revoke(request: Request) -> Response:
 
 
 async def admin_revoke_all(request: Request) -> Response:
-    """Revoke every session of a user."""
-    refused = await _refused(request)
-    if refused is not None:
-        return refused
-    form = await request.form()
-    auth = web(request).auth
-    target = await auth.users.get(str(form.get("user_id", "")))
+    """Revoke every session of a user (but the admin's own)."""
+    found = await _admin_post(request)
+    if isinstance(found, Response):
+        return found
+    target, _ = found
     session = get_session(request)
-    if target is None:
-        session.flash("No such user.", "error")
-        return redirect("/admin")
-    revoked = await auth.logout_user(target.id, keep=session)
+    revoked = await web(request).auth.logout_user(target.id, keep=session)
     session.flash(
         f"Signed out {revoked} session{'' if revoked == 1 else 's'} of {target.username}."
     )

@@ -5,6 +5,10 @@ Chromium is found at ``$WEBSESSION_TEST_CHROMIUM`` or ``/usr/bin/chromium``
 (``scripts/install_browser.sh`` installs it; ``make test`` runs that). Locally a
 missing browser or Playwright skips with the reason; under CI (``CI=true``) it fails.
 Screenshots of every page go to ``tests/artifacts/screenshots/`` (git-ignored).
+
+Playwright, the browser and the servers live for this package only: Playwright's sync
+API keeps an event loop on the main thread while it runs, which code that refuses to
+run inside an event loop (Django's ORM) must not see in the tests that follow.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     """Playwright, or skip (fail under CI) if it or Chromium is missing."""
     if not os.access(CHROMIUM, os.X_OK):
@@ -70,7 +74,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Playwright) -> Iterator[Browser]:
     """One headless Chromium for the whole run."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -78,7 +82,7 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo served by ``websession demo`` on a free port, fresh SQLite stores, and
     ``WEBSESSION_DEMO_ADMIN=boss``."""
@@ -111,7 +115,7 @@ class _Attacker(BaseHTTPRequestHandler):
         return
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def attacker() -> Iterator[tuple[int, dict[str, str]]]:
     """Another site on another port: its port, and the pages it serves (path -> HTML)."""
     pages: dict[str, str] = {}

@@ -1,128 +1,293 @@
-"""``websession``: run the demo, set up a store, and list, revoke and purge sessions.
-
-``revoke-user`` does what the auth layer's ``logout_user`` does (one shared function):
-each live session of the user is marked revoked and kept until its deadline, so a
-replay is told ``session_revoked``. ``list`` and ``revoke-user`` need the store's
-per-user index (``UserIndex``); ``purge`` runs where the store has ``Purging`` (Redis
-expires records by itself); ``setup`` creates tables where the store has ``Schema``.
-
-Every command takes ``--store URL`` (default: ``$WEBSESSION_STORE`` or
-``sqlite:///sessions.db``).
-"""
+"""The ``websession`` command: the parser and the dispatch to each command's module."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 
-from websession.auth._sync.revocation import IndexedStore, live_sessions, revoke_user
+from websession.cli import admin, check, migrate
+from websession.cli.stores import DEFAULT_STORE, open_cli_store, open_users
 from websession.errors import WebsessionError
-from websession.stores import open_store
-from websession.stores.base import Purging, Schema, Store
+from websession.stores.base import Schema
 
 __all__ = ["main"]
 
-DEFAULT_STORE = "sqlite:///sessions.db"
+DESCRIPTION = """\
+Operate websession's session stores: inspect, revoke, purge, migrate, check.
+
+Every store command takes --store URL (default: $WEBSESSION_STORE, else
+sqlite:///sessions.db), e.g. sqlite:///sessions.db (a relative path; four
+slashes for an absolute one: sqlite:////var/lib/app/sessions.db),
+redis://host:6379/0, postgresql://user@host/db. Commands that only read refuse a store that does not
+exist rather than creating an empty one.
+
+Environment:
+  WEBSESSION_STORE    the session store URL (--store)
+  WEBSESSION_USERS    the auth layer's user store URL (--users): lets list and
+                      revoke take user names rather than internal user ids
+  WEBSESSION_SECRET   the cookie signing secret apps and the demo read
+                      (see rotate-secret)
+
+Exit status: 0 done, 1 nothing matched or verification failed, 2 usage or store
+error, 130 interrupted (migrate resumes when run again)."""
+
+
+def _version() -> str:
+    try:
+        return version("websession")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="websession", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="websession",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"websession {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    store_default = os.environ.get("WEBSESSION_STORE", DEFAULT_STORE)
 
-    def with_store(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, details: str = "", *, aliases: Sequence[str] = ()
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}.\n\n{details}".strip(),
+            aliases=list(aliases),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.add_argument(
             "--store",
-            default=os.environ.get("WEBSESSION_STORE", DEFAULT_STORE),
-            help="store URL (default: $WEBSESSION_STORE or %(default)s)",
+            default=store_default,
+            metavar="URL",
+            help="session store URL (default: $WEBSESSION_STORE or %(default)s)",
         )
         return sub
 
-    demo = with_store(commands.add_parser("demo", help="serve the demo app"))
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    def with_json(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON object (schema in docs/operations.md)",
+        )
+        return sub
 
-    setup = with_store(
-        commands.add_parser("setup", help="create the store's tables (PostgreSQL) if missing")
+    def with_users(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--users",
+            metavar="URL",
+            default=None,
+            help="the auth user store URL, to accept user names "
+            "(default: $WEBSESSION_USERS; without one USER is a user id)",
+        )
+        return sub
+
+    stats = with_users(
+        with_json(
+            command(
+                "stats",
+                "count sessions: live, authenticated, anonymous, revoked, expired",
+                "Reads every record once (the store's scan). Expired-but-not-purged records are\n"
+                "what `purge` would delete; other records are rate limits and cookie revocations.",
+            )
+        )
     )
+    stats.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
+        help="show the N users with most sessions (default: %(default)s)",
+    )
+
+    listing = with_users(
+        with_json(
+            command(
+                "list",
+                "list a user's live sessions (metadata only)",
+                "Live means not expired and not revoked. Exits 1 when the user has none.",
+            )
+        )
+    )
+    listing.add_argument("user", metavar="USER", help="user name (with a user store) or user id")
+
+    show = with_users(
+        with_json(
+            command(
+                "show",
+                "show one session's metadata (no values unless --data)",
+                "SESSION is at least 8 hex digits of its key, as `list` prints them.",
+            )
+        )
+    )
+    show.add_argument("session", metavar="SESSION", help="the session's key prefix")
+    show.add_argument(
+        "--data",
+        action="store_true",
+        help="include the session's data values (never reserved ones)",
+    )
+
+    revoke = with_users(
+        with_json(
+            command(
+                "revoke",
+                "revoke a user's live sessions, or one session",
+                "Revoked sessions are kept, marked, until their deadline: a replay of the cookie\n"
+                "is told session_revoked, as after the auth layer's logout_user. Exits 1 when\n"
+                "nothing matched.",
+                aliases=["revoke-user"],
+            )
+        )
+    )
+    revoke.add_argument(
+        "user", metavar="USER", nargs="?", help="user name (with a user store) or user id"
+    )
+    revoke.add_argument("--session", metavar="PREFIX", help="revoke one session by key prefix")
+
+    purge = with_json(
+        command(
+            "purge",
+            "delete expired records, in bounded batches",
+            "Needed by stores that do not expire records by themselves (SQLite, file,\n"
+            "PostgreSQL): run it from cron. Redis expires records on its own.",
+        )
+    )
+    purge.add_argument(
+        "--batch",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="records per batch (default: %(default)s)",
+    )
+
+    migrate_cmd = with_json(
+        commands.add_parser(
+            "migrate",
+            help="copy every live record from one store to another",
+            description="Copy every live session (data, deadlines, user, revoked marker) and\n"
+            "every non-session record from one store to another; users stay logged in.\n"
+            "Resumable: after Ctrl-C or a crash, run the same command again. Never\n"
+            "overwrites a record the target already has. See docs/operations.md for the\n"
+            "zero-downtime path through a dual:// store.",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    migrate_cmd.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to copy from"
+    )
+    migrate_cmd.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="the store to copy to (created if missing)",
+    )
+    migrate_cmd.add_argument(
+        "--batch",
+        type=int,
+        default=500,
+        metavar="N",
+        help="records per batch (default: %(default)s)",
+    )
+    migrate_cmd.add_argument(
+        "--state",
+        metavar="PATH",
+        help="where to keep the resume state (default: beside an SQLite "
+        "or file target, else the current directory)",
+    )
+    migrate_cmd.add_argument(
+        "--dry-run", action="store_true", help="count what would be copied; write nothing"
+    )
+    migrate_cmd.add_argument(
+        "--restart", action="store_true", help="ignore a saved state and start from the beginning"
+    )
+    migrate_cmd.add_argument(
+        "--no-verify", action="store_true", help="skip counting both stores at the end"
+    )
+
+    with_json(command("check", "connect, verify the schema, report server version and latency"))
+
+    rotate = commands.add_parser(
+        "rotate-secret",
+        help="print how to rotate the cookie signing secret",
+        description="Print a new secret, the configuration change, and what happens to\n"
+        "existing cookies. Changes nothing by itself.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    with_json(rotate)
+
+    setup = command("setup", "create the store's tables or directory if missing")
     setup.add_argument(
         "--sql", action="store_true", help="print the SQL instead of running it (PostgreSQL)"
     )
 
-    purge = with_store(commands.add_parser("purge", help="delete expired sessions"))
-    purge.add_argument("--batch", type=int, default=1000, help="rows per batch")
-
-    listing = with_store(commands.add_parser("list", help="list a user's live sessions"))
-    listing.add_argument("user")
-
-    revoke = with_store(
-        commands.add_parser("revoke-user", help="revoke every live session of a user")
-    )
-    revoke.add_argument("user")
+    demo = command("demo", "serve the demo app (needs the 'demo' extra)")
+    demo.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     return parser
-
-
-def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            from websession.demo.app import serve
-
-            serve(store=args.store, host=args.host, port=args.port)
-            return 0
-        if args.command == "setup" and args.sql:
-            return _print_schema(args.store)
-        store = open_store(args.store)
-        try:
-            return _run(args, store)
-        finally:
-            store.close()
+        return _dispatch(args)
+    except admin.NoMatch as exc:
+        print(f"websession: {exc}", file=sys.stderr)
+        return 1
     except WebsessionError as exc:
         print(f"websession: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace, store: Store) -> int:
-    """One store command; the store's abilities decide what it can do."""
-    name = type(store).__name__
-    if args.command == "setup":
+def _dispatch(args: argparse.Namespace) -> int:
+    command: str = args.command
+    if command == "demo":
+        from websession.cli.demo import serve_demo
+
+        serve_demo(store=args.store, host=args.host, port=args.port)
+        return 0
+    if command == "migrate":
+        return migrate.run(args)
+    if command == "rotate-secret":
+        return check.run_rotate_secret(args)
+    if command == "check":
+        return check.run_check(args)
+    if command == "setup":
+        return _print_schema(args.store) if args.sql else _setup(args.store)
+    store = open_cli_store(args.store)
+    try:
+        if command == "purge":
+            return admin.run_purge(args, store)
+        users = open_users(args.users)
+        try:
+            if command == "stats":
+                return admin.run_stats(args, args.store, store, users)
+            if command == "list":
+                return admin.run_list(args, store, users)
+            if command == "show":
+                return admin.run_show(args, store, users)
+            return admin.run_revoke(args, store, users)
+        finally:
+            users.close()
+    finally:
+        store.close()
+
+
+def _setup(url: str) -> int:
+    store = open_cli_store(url, write=True)
+    try:
         if isinstance(store, Schema):
             store.setup()
-        print(f"the {name} is ready")
-    elif args.command == "purge":
-        if not isinstance(store, Purging):
-            print(f"the {name} expires records by itself: nothing to purge")
-            return 0
-        total = 0
-        while True:
-            removed = store.purge_expired(time.time(), limit=args.batch)
-            total += removed
-            if removed < args.batch:
-                break
-        print(f"purged {total} expired sessions")
-    elif not isinstance(store, IndexedStore):
-        print(f"websession: the {name} has no per-user index (UserIndex)", file=sys.stderr)
-        return 2
-    elif args.command == "list":
-        sessions = live_sessions(store, args.user, time.time())
-        for key, record in sessions:
-            print(
-                f"{key[:12]}…  created {_when(record.created_at)}  "
-                f"last seen {_when(record.last_seen)}  "
-                f"expires {_when(record.expires_at)}"
-            )
-        print(f"{len(sessions)} live sessions for {args.user!r}")
-    else:
-        count = revoke_user(store, args.user, time.time())
-        print(f"revoked {count} sessions of {args.user!r}")
+        print(f"the {type(store).__name__} is ready")
+    finally:
+        store.close()
     return 0
 
 

@@ -10,16 +10,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from websession.errors import SessionDataError
 
-__all__ = ["RESERVED_PREFIX", "check_key", "check_value", "dumps", "json_value", "loads"]
+__all__ = [
+    "RESERVED_PREFIX",
+    "REVOKED_KEY",
+    "check_key",
+    "check_value",
+    "dumps",
+    "json_value",
+    "loads",
+]
 
 RESERVED_PREFIX = "_ws_"
 """Keys starting with this belong to websession itself (CSRF token, device data)."""
+
+REVOKED_KEY = RESERVED_PREFIX + "revoked"
+"""Set (to the revocation time) on a session that was logged out but is kept until its
+deadline, so a replay can be told apart from an unknown token. Never served (see
+``core.lifecycle``, which re-exports it)."""
 
 _MAX_DEPTH = 64
 _CONVERT = "convert"  # a _find_problem result: valid, but orjson needs the base type
@@ -93,19 +106,19 @@ def _find_problem(value: object, depth: int) -> str | None:
     else what is wrong with it."""
     kind = type(value)
     if kind is str:
-        return _text_problem(value)  # type: ignore[arg-type]
+        return _text_problem(cast(str, value))
     if kind is int or kind is bool or value is None:
-        if kind is int and not -(2**63) <= value < 2**64:  # type: ignore[operator]
+        if kind is int and not -(2**63) <= cast(int, value) < 2**64:
             return "integer out of the 64-bit range"
         return None
     if kind is float:
-        return None if math.isfinite(value) else f"{value!r} is not a JSON number"  # type: ignore[arg-type]
+        return None if math.isfinite(cast(float, value)) else f"{value!r} is not a JSON number"
     if depth >= _MAX_DEPTH:
         return f"nested deeper than {_MAX_DEPTH} levels"
     if kind is list or kind is tuple:
-        return _items_problem(value, depth)  # type: ignore[arg-type]
+        return _items_problem(cast("list[object]", value), depth)
     if kind is dict:
-        return _dict_problem(value, depth)  # type: ignore[arg-type]
+        return _dict_problem(cast("dict[object, object]", value), depth)
     return _subclass_problem(value, depth)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from websession.config import SessionConfig
-from websession.core.jsondata import RESERVED_PREFIX, check_value, dumps
+from websession.core.jsondata import REVOKED_KEY, check_value, dumps
 from websession.errors import SessionDataError, SessionTooLarge
 from websession.types import JSONValue, Record
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from websession.core.session import Session
 
 __all__ = ["REVOKED_KEY", "Deadlines", "Lifecycle", "Step"]
-
-REVOKED_KEY = RESERVED_PREFIX + "revoked"
-"""Set (to the revocation time) on a session that was logged out but is kept until its
-deadline, so a replay can be told apart from an unknown token. Never served."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from websession.core.flash import FLASH_KEY, add_flash, take_flashes
-from websession.core.jsondata import RESERVED_PREFIX, check_key
-from websession.core.lifecycle import REVOKED_KEY
+from websession.core.jsondata import RESERVED_PREFIX, REVOKED_KEY, check_key
 from websession.core.tracking import TrackedDict
 from websession.types import JSONValue, Record, SessionKey
 

@@ -12,6 +12,8 @@ URL                                    store
 ``redis://host:6379/0``, ``rediss://``  Redis / Valkey (``websession[redis]``)
 ``redis+cluster://host:7000``           Redis Cluster (``websession[redis]``)
 ``postgresql://user@host/db``          PostgreSQL (``websession[postgres]``)
+``dual://?new=<URL>&old=<URL>``        reads new then old, writes new: a switch-over
+                                       between stores (``websession.stores.dual``)
 =====================================  ==============================================
 
 ``cookie://`` is not a store but a backend (``websession.backends.cookie``): the
@@ -57,6 +59,7 @@ _SERVER_STORES: dict[str, tuple[str, str]] = {
     "valkey": ("websession.stores.redis", "redis"),
     "postgresql": ("websession.stores.postgres", "postgres"),
     "postgres": ("websession.stores.postgres", "postgres"),
+    "dual": ("websession.stores.dual", "dual"),  # no driver of its own: never fails
 }
 
 Opener = Callable[[str], Any]

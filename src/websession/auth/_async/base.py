@@ -14,6 +14,7 @@ from websession.auth.users import AsyncUserStore
 from websession.auth.userstores import open_async_user_store
 from websession.config import SessionConfig
 from websession.core.lifecycle import Lifecycle
+from websession.events import Events
 from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
 from websession.types import Clock
@@ -37,7 +38,10 @@ class AsyncAuthBase:
         session_config: SessionConfig,
         config: AuthConfig | None = None,
         clock: Clock = time.time,
+        events: Events | None = None,
     ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``), if any."""
         self.config = config if config is not None else AuthConfig.production()
         """The auth settings (``AuthConfig.production()`` unless given)."""
         self.session_config = session_config

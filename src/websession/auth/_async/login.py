@@ -15,6 +15,7 @@ from websession.auth.passwords import check_password
 from websession.auth.users import User, check_username, new_user_id, username_key
 from websession.core.session import DEVICE_KEY, Session
 from websession.core.tokens import hash_token, new_token
+from websession.events import Event, EventName, prefix
 from websession.types import Record
 
 __all__ = ["AsyncLogin"]
@@ -69,6 +70,8 @@ class AsyncLogin(AsyncAuthBase):
         """
         user = await self._check_credentials(username, password, ip)
         bind(session, user, self._device(ip, user_agent, self.clock()))
+        if self.events:
+            await self.events.emit_async(Event(EventName.LOGIN, self.clock(), None, user.id, ip=ip))
         return user
 
     async def login_token(
@@ -94,7 +97,10 @@ class AsyncLogin(AsyncAuthBase):
         )
         while True:
             token = new_token()
-            if await self.sessions.create(hash_token(token), record):
+            if await self.sessions.create(key := hash_token(token), record):
+                if self.events:
+                    event = Event(EventName.LOGIN, now, prefix(key), user.id, ip=ip)
+                    await self.events.emit_async(event)
                 return IssuedSession(user, self.credentials.sign(token), record.expires_at)
 
     def _device(self, ip: str | None, user_agent: str | None, now: float) -> dict[str, Any]:
@@ -123,6 +129,11 @@ class AsyncLogin(AsyncAuthBase):
             matched = await self.hashing.verify(user.password_hash, password)
         if user is None or not matched:
             logger.info("websession auth: failed login")
+            if self.events:
+                user_id = user.id if user is not None else None
+                await self.events.emit_async(
+                    Event(EventName.LOGIN_FAILED, now, None, user_id, ip=ip)
+                )
             raise InvalidCredentials
         await self.limiter.succeeded(attempt, now)
         if self.hasher.needs_rehash(user.password_hash):

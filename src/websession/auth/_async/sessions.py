@@ -9,6 +9,7 @@ from websession.auth.devices import AuthenticatedSession, Device, device_id, dev
 from websession.auth.errors import InvalidSession, SessionExpired, SessionRevoked
 from websession.auth.users import User
 from websession.core.session import DEVICE_KEY, Session
+from websession.events import Event, EventName, prefix
 from websession.types import Changes, Record, SessionKey
 
 __all__ = ["AsyncSessions"]
@@ -64,7 +65,11 @@ class AsyncSessions(AsyncAuthBase):
         into a new anonymous session. Revoking nothing (unknown, already revoked or
         expired) is not an error.
         """
-        revoked = await self._revoke(self.credentials.key_of(credential, key), everywhere)
+        found = self.credentials.key_of(credential, key)
+        revoked = await self._revoke(found, everywhere)
+        if self.events and revoked:
+            name = EventName.LOGOUT_EVERYWHERE if everywhere else EventName.LOGOUT
+            await self.events.emit_async(Event(name, self.clock(), prefix(found), count=revoked))
         if isinstance(credential, Session):
             detach(credential)
         return revoked
@@ -72,7 +77,11 @@ class AsyncSessions(AsyncAuthBase):
     async def logout_user(self, user_id: str, *, keep: Session | SessionKey | None = None) -> int:
         """Revoke every session of ``user_id`` but ``keep`` (e.g. the current one);
         return how many. Time is proportional to that user's sessions."""
-        return await revoke_user(self.sessions, user_id, self.clock(), keep=session_key(keep))
+        count = await revoke_user(self.sessions, user_id, self.clock(), keep=session_key(keep))
+        if self.events and count:
+            event = Event(EventName.LOGOUT_EVERYWHERE, self.clock(), None, user_id, count=count)
+            await self.events.emit_async(event)
+        return count
 
     async def list_sessions(
         self, user_id: str, *, current: Session | SessionKey | None = None
@@ -91,7 +100,11 @@ class AsyncSessions(AsyncAuthBase):
         now = self.clock()
         for key, record in await live_sessions(self.sessions, user_id, now):
             if device_id(key) == device:
-                return await revoke(self.sessions, key, record, now)
+                done = await revoke(self.sessions, key, record, now)
+                if self.events and done:
+                    event = Event(EventName.REVOKED, now, prefix(key), user_id)
+                    await self.events.emit_async(event)
+                return done
         return False
 
     async def _usable(self, key: SessionKey | None) -> tuple[SessionKey, Record, User]:

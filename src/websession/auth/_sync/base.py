@@ -15,6 +15,7 @@ from websession.auth.users import UserStore
 from websession.auth.userstores import open_user_store
 from websession.config import SessionConfig
 from websession.core.lifecycle import Lifecycle
+from websession.events import Events
 from websession.stores import open_store
 from websession.stores.base import Store
 from websession.types import Clock
@@ -38,7 +39,10 @@ class AuthBase:
         session_config: SessionConfig,
         config: AuthConfig | None = None,
         clock: Clock = time.time,
+        events: Events | None = None,
     ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``), if any."""
         self.config = config if config is not None else AuthConfig.production()
         """The auth settings (``AuthConfig.production()`` unless given)."""
         self.session_config = session_config

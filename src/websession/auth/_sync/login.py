@@ -16,6 +16,7 @@ from websession.auth.passwords import check_password
 from websession.auth.users import User, check_username, new_user_id, username_key
 from websession.core.session import DEVICE_KEY, Session
 from websession.core.tokens import hash_token, new_token
+from websession.events import Event, EventName, prefix
 from websession.types import Record
 
 __all__ = ["Login"]
@@ -70,6 +71,8 @@ class Login(AuthBase):
         """
         user = self._check_credentials(username, password, ip)
         bind(session, user, self._device(ip, user_agent, self.clock()))
+        if self.events:
+            self.events.emit(Event(EventName.LOGIN, self.clock(), None, user.id, ip=ip))
         return user
 
     def login_token(
@@ -95,7 +98,10 @@ class Login(AuthBase):
         )
         while True:
             token = new_token()
-            if self.sessions.create(hash_token(token), record):
+            if self.sessions.create(key := hash_token(token), record):
+                if self.events:
+                    event = Event(EventName.LOGIN, now, prefix(key), user.id, ip=ip)
+                    self.events.emit(event)
                 return IssuedSession(user, self.credentials.sign(token), record.expires_at)
 
     def _device(self, ip: str | None, user_agent: str | None, now: float) -> dict[str, Any]:
@@ -124,6 +130,9 @@ class Login(AuthBase):
             matched = self.hashing.verify(user.password_hash, password)
         if user is None or not matched:
             logger.info("websession auth: failed login")
+            if self.events:
+                user_id = user.id if user is not None else None
+                self.events.emit(Event(EventName.LOGIN_FAILED, now, None, user_id, ip=ip))
             raise InvalidCredentials
         self.limiter.succeeded(attempt, now)
         if self.hasher.needs_rehash(user.password_hash):

@@ -10,6 +10,7 @@ from websession.auth.devices import AuthenticatedSession, Device, device_id, dev
 from websession.auth.errors import InvalidSession, SessionExpired, SessionRevoked
 from websession.auth.users import User
 from websession.core.session import DEVICE_KEY, Session
+from websession.events import Event, EventName, prefix
 from websession.types import Changes, Record, SessionKey
 
 __all__ = ["Sessions"]
@@ -65,7 +66,11 @@ class Sessions(AuthBase):
         into a new anonymous session. Revoking nothing (unknown, already revoked or
         expired) is not an error.
         """
-        revoked = self._revoke(self.credentials.key_of(credential, key), everywhere)
+        found = self.credentials.key_of(credential, key)
+        revoked = self._revoke(found, everywhere)
+        if self.events and revoked:
+            name = EventName.LOGOUT_EVERYWHERE if everywhere else EventName.LOGOUT
+            self.events.emit(Event(name, self.clock(), prefix(found), count=revoked))
         if isinstance(credential, Session):
             detach(credential)
         return revoked
@@ -73,7 +78,11 @@ class Sessions(AuthBase):
     def logout_user(self, user_id: str, *, keep: Session | SessionKey | None = None) -> int:
         """Revoke every session of ``user_id`` but ``keep`` (e.g. the current one);
         return how many. Time is proportional to that user's sessions."""
-        return revoke_user(self.sessions, user_id, self.clock(), keep=session_key(keep))
+        count = revoke_user(self.sessions, user_id, self.clock(), keep=session_key(keep))
+        if self.events and count:
+            event = Event(EventName.LOGOUT_EVERYWHERE, self.clock(), None, user_id, count=count)
+            self.events.emit(event)
+        return count
 
     def list_sessions(
         self, user_id: str, *, current: Session | SessionKey | None = None
@@ -92,7 +101,11 @@ class Sessions(AuthBase):
         now = self.clock()
         for key, record in live_sessions(self.sessions, user_id, now):
             if device_id(key) == device:
-                return revoke(self.sessions, key, record, now)
+                done = revoke(self.sessions, key, record, now)
+                if self.events and done:
+                    event = Event(EventName.REVOKED, now, prefix(key), user_id)
+                    self.events.emit(event)
+                return done
         return False
 
     def _usable(self, key: SessionKey | None) -> tuple[SessionKey, Record, User]:

@@ -10,6 +10,7 @@ from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
 from websession.core.session import Session
+from websession.events import Events, opened, rejected_cookie, saved
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -21,8 +22,16 @@ class AsyncStoreBackend:
     I/O without a validly signed cookie, one read with one, one write when needed."""
 
     def __init__(
-        self, store: AsyncStore, config: SessionConfig, *, clock: Clock = time.time
+        self,
+        store: AsyncStore,
+        config: SessionConfig,
+        *,
+        clock: Clock = time.time,
+        events: Events | None = None,
     ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``), if any."""
+        self.clock = clock
         self.store = store
         """Where the records live."""
         self.config = config
@@ -36,8 +45,13 @@ class AsyncStoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
+            if self.events and cookie_headers:
+                event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
+                await self.events.emit_async(event)
             return engine.open(None, None, session_class)
         record = await self.store.load(verified.key)
+        if self.events:
+            await self.events.emit_async(opened(verified.key, record, self.clock()))
         return engine.open(verified, record, session_class)
 
     async def save(self, session: Session) -> SetCookie | None:
@@ -45,7 +59,10 @@ class AsyncStoreBackend:
         outcome = self.engine.finish(session)
         if type(outcome) is Nothing:  # no store call
             return outcome.cookie
-        return await save_async(self.store, outcome)
+        cookie = await save_async(self.store, outcome)
+        if self.events:
+            await self.events.emit_async(saved(outcome, cookie, self.clock()))
+        return cookie
 
     async def close(self) -> None:
         """Close the store."""

@@ -11,6 +11,7 @@ from websession.core.cookies import SetCookie
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
 from websession.core.session import Session
+from websession.events import Events, opened, rejected_cookie, saved
 from websession.stores.base import Store
 from websession.types import Clock
 
@@ -21,7 +22,17 @@ class StoreBackend:
     """Sessions in ``store``, keyed by the hash of the signed cookie's token: no store
     I/O without a validly signed cookie, one read with one, one write when needed."""
 
-    def __init__(self, store: Store, config: SessionConfig, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: SessionConfig,
+        *,
+        clock: Clock = time.time,
+        events: Events | None = None,
+    ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``), if any."""
+        self.clock = clock
         self.store = store
         """Where the records live."""
         self.config = config
@@ -35,8 +46,13 @@ class StoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
+            if self.events and cookie_headers:
+                event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
+                self.events.emit(event)
             return engine.open(None, None, session_class)
         record = self.store.load(verified.key)
+        if self.events:
+            self.events.emit(opened(verified.key, record, self.clock()))
         return engine.open(verified, record, session_class)
 
     def save(self, session: Session) -> SetCookie | None:
@@ -44,7 +60,10 @@ class StoreBackend:
         outcome = self.engine.finish(session)
         if type(outcome) is Nothing:  # no store call
             return outcome.cookie
-        return save(self.store, outcome)
+        cookie = save(self.store, outcome)
+        if self.events:
+            self.events.emit(saved(outcome, cookie, self.clock()))
+        return cookie
 
     def close(self) -> None:
         """Close the store."""

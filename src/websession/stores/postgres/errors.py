@@ -30,4 +30,9 @@ def store_error(exc: BaseException, unreachable: bool, what: str) -> StoreError:
         return StoreTimeout(f"a PostgreSQL {what} statement timed out")
     if isinstance(exc, psycopg.OperationalError):
         return StoreUnavailable(f"the PostgreSQL {what} is unreachable")
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        return StoreError(
+            f"the PostgreSQL {what} table does not exist: create it with "
+            "`websession setup --store URL` (or drop ?setup=false from the URL)"
+        )
     return StoreError(f"a PostgreSQL {what} statement failed")

@@ -12,6 +12,7 @@ from websession.config import SessionConfig
 from websession.core.cookies import SetCookie
 from websession.core.session import Session
 from websession.errors import StoreError
+from websession.events import Events, rejected_cookie
 from websession.stores import open_store
 from websession.stores.base import Store
 from websession.types import Clock
@@ -34,7 +35,10 @@ class SyncCookieBackend:
         *,
         revocations: str | Store | None = None,
         clock: Clock = time.time,
+        events: Events | None = None,
     ) -> None:
+        self.events = events
+        """Lifecycle event subscribers (``websession.events``): rejected cookies."""
         self.config = config
         self.engine = CookieEngine(config, clock=clock)
         """The sans-IO policy."""
@@ -47,6 +51,10 @@ class SyncCookieBackend:
         """Open this request's cookie session (one read if it is bound to a user)."""
         engine = self.engine
         payload = engine.read(cookie_headers)
+        if payload is None and self.events and cookie_headers:
+            name, now = self.config.cookie_name, engine.clock()
+            event = rejected_cookie(cookie_headers, name, now, "unopened")
+            self.events.emit(event)
         key = engine.revocation_to_check(payload)
         revocation = None
         if key is not None and self.revocations is not None:

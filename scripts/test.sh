@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh dev
 ./scripts/install_servers.sh
+./scripts/install_browser.sh
 servers="$(pwd)/.servers/test-$$"
 trap '.venv/bin/python scripts/servers.py stop "$servers"' EXIT
 .venv/bin/python scripts/servers.py start "$servers" >/dev/null

@@ -39,11 +39,13 @@ async def app(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Starlette]:
 
 
 def browser(app: Starlette, agent: str) -> httpx.AsyncClient:
+    """A client that posts forms as a browser does on the same site (``Origin`` sent:
+    the demo's CSRF check lets it through; tests/test_demo_pages.py checks refusals)."""
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver",
         follow_redirects=True,
-        headers={"user-agent": agent, "accept": "text/html"},
+        headers={"user-agent": agent, "accept": "text/html", "origin": "http://testserver"},
     )
 
 

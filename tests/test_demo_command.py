@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -88,12 +89,29 @@ def test_demo_accounts_work_with_no_configuration(
 ) -> None:
     base, _ = demo
     form = {"username": "alice", "password": "correct horse battery"}
-    with httpx.Client(base_url=base, follow_redirects=True) as laptop:
+    same_site = {"origin": base}  # as a browser posts a form of this site (CSRF check)
+    with httpx.Client(base_url=base, follow_redirects=True, headers=same_site) as laptop:
         page = laptop.post("/register", data=form)
         assert re.search(r'id="user">alice<', page.text)
-    with httpx.Client(base_url=base, follow_redirects=True) as phone:
+    with httpx.Client(base_url=base, follow_redirects=True, headers=same_site) as phone:
         page = phone.post("/login", data=form)
         assert re.search(r'id="user">alice<', page.text)
         devices = phone.get("/devices")
         assert devices.text.count('class="device"') == 2
     assert (tmp_path / "demo-users.db").exists()  # users live beside the sessions
+
+
+def test_demo_refuses_a_taken_port_and_says_how_to_choose_another(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "websession.cli.main", "demo", "--port", str(port),
+             "--store", f"sqlite:///{tmp_path / 'demo.db'}"],
+            env=clean_env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port}: the port is in use" in done.stderr
+    assert f"PORT={port + 1} make demo" in done.stderr
+    assert "startup complete" not in done.stderr + done.stdout

@@ -31,7 +31,7 @@ def browser(app: Starlette, cookies: httpx.Cookies | None = None) -> httpx.Async
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver",
         follow_redirects=True,
-        headers={"accept": "text/html"},
+        headers={"accept": "text/html", "origin": "http://testserver"},  # a same-site form
         cookies=cookies,
     )
 

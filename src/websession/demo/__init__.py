@@ -1,1 +1,1 @@
-"""The demo app: accounts with passwords, active devices, a visit counter and flash messages."""
+"""The demo app: a tour of websession (session, cart, CSRF, accounts, devices, admin)."""

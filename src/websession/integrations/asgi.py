@@ -20,6 +20,7 @@ from websession.config_compat import starlette_settings
 from websession.core.session import Session
 from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
+from websession.integrations.headers import response_headers
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -131,6 +132,7 @@ class SessionMiddleware:
             if replaced:
                 return
             if message["type"] == "http.response.start":
+                accessed = session.accessed  # before the save reads the session itself
                 try:
                     cookie = await self.backend.save(session)
                 except (StoreError, SessionDataError) as exc:
@@ -138,16 +140,16 @@ class SessionMiddleware:
                     replaced = True
                     await _send_error(send, scope, exc)
                     return
-                if cookie is None and not session.accessed:  # nothing to add
+                private = session.bound_to_user
+                if cookie is None and not accessed and not private:  # nothing to add
                     await send(message)
                     return
-                headers = list(message.get("headers", ()))
-                if cookie is not None:
-                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
-                    headers.append((b"set-cookie", cookie.render().encode("latin-1")))
-                    headers.append((b"cache-control", b"no-store"))
-                _add_vary_cookie(headers)
-                message["headers"] = headers
+                message["headers"] = response_headers(
+                    list(message.get("headers", ())),
+                    None if cookie is None else cookie.render().encode("latin-1"),
+                    vary=cookie is not None or accessed,
+                    private=private,
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -174,15 +176,6 @@ def get_session(request_or_scope: Any) -> Session:
             "(and check the path is not in exclude_paths)"
         )
     return session
-
-
-def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            if b"cookie" not in value.lower() and value.strip() != b"*":
-                headers[index] = (name, value + b", Cookie")
-            return
-    headers.append((b"vary", b"Cookie"))
 
 
 async def _send_error(send: Send, scope: Scope, exc: WebsessionError) -> None:

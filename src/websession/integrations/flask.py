@@ -49,6 +49,7 @@ from websession.core.csrf import (
 from websession.core.session import FLASH_KEY, Session
 from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
+from websession.integrations.headers import has_vary_field
 from websession.stores.base import Store
 from websession.types import Clock
 
@@ -162,6 +163,7 @@ class WebsessionInterface(SessionInterface):
         """One store write if the backend needs one; the error's status on a failure."""
         if not isinstance(session, FlaskSession) or isinstance(session, _Failed):
             return
+        accessed = session.accessed  # before the save reads the session itself
         try:
             cookie = self.backend.save(session)
         except (StoreError, SessionDataError) as exc:
@@ -171,7 +173,11 @@ class WebsessionInterface(SessionInterface):
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie.render())
             response.headers["Cache-Control"] = "no-store"
-        if cookie is not None or session.accessed:
+        elif session.bound_to_user and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"  # the app's own header wins
+        if (cookie is not None or accessed) and not has_vary_field(
+            response.headers.getlist("Vary"), "cookie"
+        ):
             response.vary.add("Cookie")
 
 

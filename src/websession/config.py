@@ -105,6 +105,10 @@ class SessionConfig:
     False: ``refresh_threshold`` decides, and most reads cost no write."""
     max_size: int = 64 * 1024
     """Largest serialized session data in bytes; a larger session raises SessionDataError."""
+    save_on_error: bool = False
+    """False (as Django): a request whose view raises or answers a status of 500 or
+    more saves nothing and sends no session cookie, so a half-done change is never
+    kept. True: such responses save the session like any other."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "secret", _as_secret(self.secret, "secret"))

@@ -4,6 +4,8 @@ The backend opens the session before the app runs (so ``scope["session"]`` is a 
 synchronous mapping) and saves it when the app starts its response; with a store that
 is no I/O without a validly signed cookie, one read with one, one write if needed. A
 failure answers with the error's status (``integrations.failures``) instead of the app.
+A request whose app raises, or answers 500 or more, saves nothing and sends no cookie
+(``SessionConfig.save_on_error``).
 """
 
 from __future__ import annotations
@@ -133,13 +135,15 @@ class SessionMiddleware:
                 return
             if message["type"] == "http.response.start":
                 accessed = session.accessed  # before the save reads the session itself
-                try:
-                    cookie = await self.backend.save(session)
-                except (StoreError, SessionDataError) as exc:
-                    log_failure("save", exc)
-                    replaced = True
-                    await _send_error(send, scope, exc)
-                    return
+                cookie = None
+                if message.get("status", 200) < 500 or self.config.save_on_error:
+                    try:
+                        cookie = await self.backend.save(session)
+                    except (StoreError, SessionDataError) as exc:
+                        log_failure("save", exc)
+                        replaced = True
+                        await _send_error(send, scope, exc)
+                        return
                 private = session.bound_to_user
                 if cookie is None and not accessed and not private:  # nothing to add
                     await send(message)

@@ -160,10 +160,16 @@ class WebsessionInterface(SessionInterface):
         return cast(FlaskSession, session)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """One store write if the backend needs one; the error's status on a failure."""
+        """One store write if the backend needs one; the error's status on a failure.
+        A response of 500 or more (a view that raised) saves nothing, unless
+        ``SessionConfig.save_on_error``."""
         if not isinstance(session, FlaskSession) or isinstance(session, _Failed):
             return
         accessed = session.accessed  # before the save reads the session itself
+        if response.status_code >= 500 and not self.config.save_on_error:
+            if accessed:  # a view that raised, or a 5xx: nothing saved (save_on_error)
+                response.vary.add("Cookie")
+            return
         try:
             cookie = self.backend.save(session)
         except (StoreError, SessionDataError) as exc:

@@ -14,6 +14,7 @@ JSON clients, a short page otherwise) and is logged as a warning, without the to
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.csrf import (
     SAFE_METHODS,
     CSRFPolicy,
@@ -34,6 +35,7 @@ from websession.core.csrf import (
     session_secret,
     session_token,
     token_from_form,
+    unmask,
 )
 from websession.core.session import Session
 from websession.integrations.asgi import ASGIApp, Message, Receive, Scope, Send, get_session
@@ -54,8 +56,10 @@ class CSRFMiddleware:
     is a prefix, any other an exact path; ``exempt(scope)`` can decide too.
     ``require_token`` demands the token even when ``Sec-Fetch-Site``/``Origin`` already
     vouch for the request. ``js_cookie`` names a cookie (not HttpOnly) that carries a
-    freshly masked token on every response of a session that has a CSRF secret, for
-    scripts that send it back in the ``X-CSRF-Token`` header.
+    freshly masked token, for scripts that send it back in the ``X-CSRF-Token`` header:
+    set only on responses of a session that has a CSRF secret, when the request did not
+    already carry a valid one, and never on a publicly cacheable response
+    (``Cache-Control: public`` or ``s-maxage``).
     """
 
     def __init__(
@@ -167,11 +171,15 @@ class CSRFMiddleware:
             if message["type"] == "http.response.start":
                 session = scope.get("session")
                 secret = session_secret(session) if isinstance(session, Session) else None
-                if secret is not None:
+                headers = list(message.get("headers", ()))
+                if (
+                    secret is not None
+                    and not _publicly_cacheable(headers)
+                    and not _browser_holds(scope, name, secret)
+                ):
                     cookie = SetCookie(
                         name, mask(secret), path="/", secure=secure, same_site="strict"
                     )
-                    headers = list(message.get("headers", ()))
                     headers.append((b"set-cookie", cookie.render().encode("latin-1")))
                     message["headers"] = headers
             await send(message)
@@ -215,6 +223,25 @@ class _Headers:
     def wants_json(self) -> bool:
         """True if the client asked for or sent JSON."""
         return "json" in (self.accept or "") or "json" in (self.content_type or "")
+
+
+def _publicly_cacheable(headers: list[tuple[bytes, bytes]]) -> bool:
+    """True if a shared cache may keep this response (``public`` or ``s-maxage``)."""
+    for name, value in headers:
+        if name.lower() == b"cache-control":
+            for directive in value.decode("latin-1").lower().split(","):
+                if directive.strip().partition("=")[0].strip() in ("public", "s-maxage"):
+                    return True
+    return False
+
+
+def _browser_holds(scope: Scope, name: str, secret: bytes) -> bool:
+    """True if the request already carries a script cookie for this session's secret."""
+    headers = [v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"cookie"]
+    return any(
+        held is not None and hmac.compare_digest(held, secret)
+        for held in map(unmask, cookie_values(headers, name))
+    )
 
 
 def _own_origin(scope: Scope, host: str | None) -> Origin | None:

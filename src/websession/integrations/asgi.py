@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any, Literal
 
 from websession.backends import AsyncSessionBackend, open_async_backend
 from websession.backends.base import is_cookie_url
 from websession.config import SessionConfig
 from websession.config_compat import starlette_settings
+from websession.core.csrf import CSRFPolicy
 from websession.core.session import Session
 from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.integrations.headers import response_headers
+from websession.integrations.paths import matches_any
+from websession.integrations.websockets import OnForeignOrigin, WebSocketRules
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -50,8 +53,14 @@ class SessionMiddleware:
     ``store`` is a store URL (see ``websession.stores``; ``"cookie://"`` for encrypted
     cookie sessions), an ``AsyncStore``, or a backend such as ``CookieBackend`` (which
     then carries the config). ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
-    Paths starting with one of ``exclude_paths`` (static files, health checks) get no
-    session and no I/O.
+    Paths at or below one of ``exclude_paths`` (static files, health checks; matched by
+    whole segments) get no session and no I/O.
+
+    A WebSocket handshake gets its session only when its ``Origin`` is the app's own
+    or one of ``trusted_origins`` (exactly ``scheme://host[:port]``); otherwise, per
+    ``websocket_on_foreign_origin`` (one action, or path prefix to action):
+    ``"anonymous"`` an empty fresh session, ``"close"`` refused with 1008, ``"allow"``
+    no check (``integrations.websockets``).
 
     Starlette's own arguments (``secret_key``, ``session_cookie``, ``max_age``,
     ``path``, ``same_site``, ``https_only``, ``domain``, ``partitioned``) are accepted
@@ -75,6 +84,8 @@ class SessionMiddleware:
         https_only: bool | None = None,
         domain: str | None = None,
         partitioned: bool | None = None,
+        trusted_origins: Sequence[str] = (),
+        websocket_on_foreign_origin: OnForeignOrigin | Mapping[str, OnForeignOrigin] = "anonymous",
     ) -> None:
         if isinstance(store, str) and "://" not in store and not is_cookie_url(store):
             # never echo it: it may be Starlette's secret key, given positionally
@@ -104,15 +115,26 @@ class SessionMiddleware:
         """Where sessions are kept (``websession.backends``)."""
         self.config = self.backend.config
         self.exclude_paths = tuple(exclude_paths)
+        self.websocket_rules = WebSocketRules(
+            CSRFPolicy(trusted_origins), websocket_on_foreign_origin
+        )
+        """Which WebSocket handshakes get their session (``integrations.websockets``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket") or (
-            self.exclude_paths and scope.get("path", "").startswith(self.exclude_paths)
+            self.exclude_paths and matches_any(scope.get("path", ""), self.exclude_paths)
         ):
             await self.app(scope, receive, send)
             return
         cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
+        if kind == "websocket":
+            action = self.websocket_rules.action(scope)
+            if action == "close":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            if action == "anonymous":
+                cookies = []  # an empty fresh session: no store read
         try:
             session = await self.backend.open(cookies)
         except StoreError as exc:

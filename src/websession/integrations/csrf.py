@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import html
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -39,6 +39,7 @@ from websession.core.csrf import (
 )
 from websession.core.session import Session
 from websession.integrations.asgi import ASGIApp, Message, Receive, Scope, Send, get_session
+from websession.integrations.websockets import OnForeignOrigin, WebSocketRules
 
 __all__ = ["CSRFMiddleware", "csrf_input", "csrf_meta", "csrf_token"]
 
@@ -60,6 +61,11 @@ class CSRFMiddleware:
     set only on responses of a session that has a CSRF secret, when the request did not
     already carry a valid one, and never on a publicly cacheable response
     (``Cache-Control: public`` or ``s-maxage``).
+
+    A WebSocket handshake (not exempt) whose ``Origin`` is missing or neither the app's
+    own nor trusted gets an empty fresh session, or is refused with 1008, per
+    ``websocket_on_foreign_origin`` (one action or path prefix to action; see
+    ``integrations.websockets``).
     """
 
     def __init__(
@@ -75,9 +81,12 @@ class CSRFMiddleware:
         max_body_size: int = 1024 * 1024,
         js_cookie: str | None = None,
         js_cookie_secure: bool = True,
+        websocket_on_foreign_origin: OnForeignOrigin | Mapping[str, OnForeignOrigin] = "anonymous",
     ) -> None:
         self.app = app
         self.policy = CSRFPolicy(trusted_origins, require_token=require_token)
+        self.websocket_rules = WebSocketRules(self.policy, websocket_on_foreign_origin)
+        """Which WebSocket handshakes keep their session (``integrations.websockets``)."""
         self.exempt_prefixes = tuple(p for p in exempt_paths if p.endswith("/"))
         self.exempt_exact = frozenset(p for p in exempt_paths if not p.endswith("/"))
         self.exempt = exempt
@@ -99,6 +108,14 @@ class CSRFMiddleware:
         return self.exempt is not None and self.exempt(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not self.is_exempt(scope):
+            action = self.websocket_rules.action(scope)
+            if action == "close":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            session = scope.get("session")
+            if action == "anonymous" and isinstance(session, Session):
+                scope = dict(scope, session=type(session)())  # the app sees no session
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

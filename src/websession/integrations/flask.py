@@ -50,6 +50,7 @@ from websession.core.session import FLASH_KEY, Session
 from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.integrations.headers import has_vary_field
+from websession.integrations.paths import matches_any
 from websession.stores.base import Store
 from websession.types import Clock
 
@@ -148,7 +149,7 @@ class WebsessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
         """Open the request's session (no I/O without a valid cookie, one read with one)."""
-        if self.exclude_paths and request.path.startswith(self.exclude_paths):
+        if self.exclude_paths and matches_any(request.path, self.exclude_paths):
             return None
         cookie = request.environ.get("HTTP_COOKIE")
         try:

@@ -456,9 +456,7 @@ def test_session_keys_are_hash_tagged_by_the_session_key(tmp_path: Path) -> None
         store.close()
 
 
-def test_corrupt_record_reads_as_no_session_and_is_removed(
-    store: RedisStore, admin: Admin
-) -> None:
+def test_corrupt_record_reads_as_no_session_and_is_removed(store: RedisStore, admin: Admin) -> None:
     key = new_key()
     store.create(key, make_record({"a": 1}))
     admin.hset(session_key(store, key), "d:a", b"{not json")

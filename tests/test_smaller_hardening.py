@@ -3,14 +3,24 @@ counted and logged without their value; WebAuth verifies before it reads the sto
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import cast
+
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from websession import SessionConfig, SessionMiddleware, SetCookie, get_session
+from tests.spy import SpyStore
+from websession import SessionConfig, SessionMiddleware, SetCookie, get_session, open_async_store
+from websession.auth import AsyncAuth, AuthConfig
+from websession.auth.userstores import open_async_user_store
+from websession.auth.web import WebAuth
+from websession.core.tokens import hash_token, new_token
+from websession.stores.base import AsyncStore
 from websession.stores.memory import open_async_memory
+from websession.testing import make_record
 
 CONFIG = SessionConfig(secret="s" * 32, secure=False)
 
@@ -62,3 +72,34 @@ async def test_rebinding_the_same_user_does_not_rotate() -> None:
         http.cookies.clear()
         again = await http.get("/bind", params={"user": "alice"}, headers={"cookie": bound})
         assert "set-cookie" not in again.headers
+
+
+async def test_web_auth_verifies_the_cookie_before_any_store_read(tmp_path: Path) -> None:
+    sessions = SpyStore(open_async_store("memory://"))
+    auth = AsyncAuth(
+        cast(AsyncStore, sessions),
+        open_async_user_store(f"sqlite:///{tmp_path / 'users.db'}"),
+        session_config=CONFIG,
+        config=AuthConfig.development(),
+    )
+    web = WebAuth(auth)
+    token = new_token()
+    await sessions.create(hash_token(token), make_record({}, user_id="someone"))
+
+    @web.login_required
+    async def me(request: Request) -> Response:
+        return PlainTextResponse("secret")
+
+    app = Starlette(routes=[Route("/me", me)])
+    app.add_middleware(SessionMiddleware, store=cast(AsyncStore, sessions), config=CONFIG)
+    sessions.reset()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get(
+            "/me", headers={"cookie": f"session={token}", "accept": "application/json"}
+        )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_session"
+    assert sessions.ops() == []  # an unsigned token is never looked up
+    await auth.close()
+    await auth.users.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import cast
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from tests.spy import SpyStore
 from websession import SessionConfig, SessionMiddleware, SetCookie, get_session, open_async_store
 from websession.auth import AsyncAuth, AuthConfig
+from websession.auth.passwords import PasswordHasher
 from websession.auth.userstores import open_async_user_store
 from websession.auth.web import WebAuth
 from websession.core.tokens import hash_token, new_token
@@ -103,3 +105,16 @@ async def test_web_auth_verifies_the_cookie_before_any_store_read(tmp_path: Path
     assert sessions.ops() == []  # an unsigned token is never looked up
     await auth.close()
     await auth.users.close()
+
+
+def test_the_dummy_password_hash_is_built_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    hasher = PasswordHasher(AuthConfig.development())
+    built: list[str] = []
+
+    def counting_hash(password: str) -> str:
+        built.append(password)
+        return ""
+
+    monkeypatch.setattr(hasher, "_hash", counting_hash)
+    assert hasher.verify_dummy("a guess") is False
+    assert built == []  # no hash on the first unknown-user login

@@ -3,6 +3,8 @@ counted and logged without their value; WebAuth verifies before it reads the sto
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -19,10 +21,13 @@ from websession.auth import AsyncAuth, AuthConfig
 from websession.auth.passwords import PasswordHasher
 from websession.auth.userstores import open_async_user_store
 from websession.auth.web import WebAuth
+from websession.backends import AsyncStoreBackend
+from websession.core.jsondata import REVOKED_KEY
 from websession.core.tokens import hash_token, new_token
+from websession.rejections import REJECTED, RejectedCookies
 from websession.stores.base import AsyncStore
 from websession.stores.memory import open_async_memory
-from websession.testing import make_record
+from websession.testing import FakeClock, make_record
 
 CONFIG = SessionConfig(secret="s" * 32, secure=False)
 
@@ -118,3 +123,43 @@ def test_the_dummy_password_hash_is_built_at_start_up(monkeypatch: pytest.Monkey
     monkeypatch.setattr(hasher, "_hash", counting_hash)
     assert hasher.verify_dummy("a guess") is False
     assert built == []  # no hash on the first unknown-user login
+
+
+def test_rejected_cookies_are_counted_and_logged_rate_limited_without_the_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    log = RejectedCookies(interval=60.0, clock=lambda: now[0])
+    with caplog.at_level(logging.DEBUG, "websession.cookies"):
+        for _ in range(5):
+            log.note("signature")
+        log.note("revoked")
+        now[0] = 61.0
+        log.note("expired")
+    assert log.counts == {"signature": 5, "revoked": 1, "expired": 1}
+    lines = [r.getMessage() for r in caplog.records if r.name == "websession.cookies"]
+    assert lines == [
+        "rejected session cookies: signature=1",
+        "rejected session cookies: expired=1, revoked=1, signature=4",
+    ]
+    assert all(r.levelno == logging.DEBUG for r in caplog.records)
+
+
+@pytest.mark.parametrize("reason", ["signature", "unknown", "revoked", "expired"])
+async def test_the_store_backend_counts_each_kind_of_rejected_cookie(reason: str) -> None:
+    clock = FakeClock()
+    store = open_async_memory()
+    backend = AsyncStoreBackend(store, CONFIG, clock=clock)
+    token = new_token()
+    value = backend.engine.cookie_value(token)
+    if reason == "signature":
+        value = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    if reason in ("revoked", "expired"):
+        data: dict[str, object] = {REVOKED_KEY: True} if reason == "revoked" else {}
+        await store.create(hash_token(token), make_record(data, now=clock()))
+    if reason == "expired":
+        clock.advance(timedelta(days=30))
+    before = REJECTED.counts[reason]
+    session = await backend.open([f"session={value}"])
+    assert session.is_new
+    assert REJECTED.counts[reason] == before + 1

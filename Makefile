@@ -1,5 +1,5 @@
 # Every target calls a script in scripts/; see the README.
-.PHONY: demo test check bench format clean
+.PHONY: demo test check docs package bench format clean
 
 demo:
 	./scripts/demo.sh
@@ -10,6 +10,12 @@ test:
 check:
 	./scripts/check.sh
 
+docs:
+	./scripts/docs.sh
+
+package:
+	./scripts/package.sh
+
 bench:
 	./scripts/bench.sh
 
@@ -17,4 +23,4 @@ format:
 	./scripts/format.sh
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache build dist .servers
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache build dist site .servers

@@ -18,6 +18,7 @@ from websession.core.engine import Op, Outcome, SessionEngine
 from websession.core.session import Session
 from websession.errors import (
     ConfigError,
+    ConfigWarning,
     SessionDataError,
     SessionTooLarge,
     StoreError,
@@ -37,6 +38,7 @@ __all__ = [
     "CSRFMiddleware",
     "Changes",
     "ConfigError",
+    "ConfigWarning",
     "CookieBackend",
     "Op",
     "Outcome",

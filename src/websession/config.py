@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import secrets as _secrets
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, cast
 
-from websession.errors import ConfigError
+from websession.errors import ConfigError, ConfigWarning
 
 __all__ = ["SameSite", "Secret", "SessionConfig"]
 
@@ -18,6 +20,10 @@ SameSite = Literal["lax", "strict", "none"]
 MIN_SECRET_BYTES = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# WEBSESSION_* names read elsewhere (the command, the demo, tests, benchmarks): not
+# SessionConfig fields, and not misspellings of them.
+OTHER_ENV_NAMES = frozenset({"PRESET", "STORE", "USERS"})
+OTHER_ENV_PREFIXES = ("DEMO_", "TEST_", "BENCH_")
 
 
 class Secret:
@@ -263,8 +269,12 @@ class SessionConfig:
         ``WEBSESSION_SECRET`` is required (or ``secret=`` in ``overrides``);
         ``WEBSESSION_PREVIOUS_SECRETS`` is comma separated; timeouts are seconds;
         booleans are 1/0, true/false, yes/no, on/off. ``WEBSESSION_PRESET`` picks
-        ``development`` or ``production`` as the base.
+        ``development`` or ``production`` as the base; without it the class defaults
+        apply (cookie ``session``, Secure, HttpOnly, SameSite=Lax, 12 hour idle and 14
+        day absolute timeouts). Variables given explicitly win over the preset. An
+        unknown ``WEBSESSION_*`` variable (a misspelling) warns with ``ConfigWarning``.
         """
+        _warn_unknown(environ, prefix, [f.name.upper() for f in dataclasses.fields(cls)])
         options: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(prefix + f.name.upper())
@@ -288,6 +298,37 @@ class SessionConfig:
                 f"{prefix}SECRET is not set: set it to at least {MIN_SECRET_BYTES} random bytes"
             )
         return cls(**options)
+
+
+def _warn_unknown(environ: Mapping[str, str], prefix: str, fields: list[str]) -> None:
+    """Warn about ``prefix`` variables that configure nothing, with a likely fix."""
+    known = {*fields, *OTHER_ENV_NAMES}
+    for name in environ:
+        if not name.startswith(prefix):
+            continue
+        rest = name[len(prefix) :]
+        if rest in known or rest.startswith(OTHER_ENV_PREFIXES):
+            continue
+        hint = _closest(rest, fields)
+        suggestion = f": did you mean {prefix}{hint}?" if hint else ""
+        warnings.warn(
+            f"{name} is not a websession setting and is ignored{suggestion}",
+            ConfigWarning,
+            stacklevel=3,
+        )
+
+
+def _closest(name: str, fields: list[str]) -> str | None:
+    """The field ``name`` most likely meant (``COOKIE_SECURE`` -> ``SECURE``)."""
+
+    def squash(value: str) -> str:
+        return value.removeprefix("COOKIE_").replace("_", "")
+
+    for field in fields:
+        if squash(field) == squash(name):
+            return field
+    matches = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+    return matches[0] if matches else None
 
 
 def _parse_env(name: str, annotation: object, raw: str, prefix: str) -> Any:

@@ -11,6 +11,9 @@
         ├── StoreUnavailable        the driver's own error: cannot connect
         └── StoreTimeout            a command or connect exceeded its timeout
 
+``ConfigWarning`` (a ``UserWarning``) reports configuration that is probably a mistake
+but not invalid, such as an unknown ``WEBSESSION_*`` environment variable.
+
 Every class carries ``status``, the HTTP status an integration answers with.  A bad
 signature, an unknown, expired or revoked session is *not* an error: the engine simply
 starts a fresh anonymous session.  Messages never contain a session token.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConfigWarning",
     "SessionDataError",
     "SessionTooLarge",
     "StoreError",
@@ -40,6 +44,10 @@ class ConfigError(WebsessionError, ValueError):
     """The configuration is invalid; the message says how to fix it."""
 
     code = "config_error"
+
+
+class ConfigWarning(UserWarning):
+    """Configuration that is valid but probably a mistake (an unknown variable)."""
 
 
 class SessionDataError(WebsessionError, ValueError):

@@ -30,7 +30,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from opentelemetry import metrics, trace
+from websession.extras import missing_extra
+
+try:
+    from opentelemetry import metrics, trace
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("websession.telemetry", "otel") from exc
 
 from websession.events import Event, Events
 from websession.stores.async_face import face_class

@@ -33,29 +33,39 @@ def django_costs(
     user = User.objects.create_user(f"c{secrets.token_hex(4)}", password="pw")
     with override_settings(WEBSESSION_STORE=url):
         try:
-            client = Client()
-            client.get("/write", {"v": "warm"})  # connections opened outside the counts
-
-            def measure(path: str, **params: str) -> int:
-                for _ in range(3):
-                    before = take()
-                    assert client.get(path, params).status_code == 200
-                    count = between(before, take())
-                    if count is not None:
-                        return count
-                raise AssertionError("other traffic kept changing the counters")
-
-            costs = {"untouched, no cookie": 0}
-            cookie = client.cookies.pop("sessionid")
-            costs["untouched, no cookie"] = measure("/untouched")
-            client.cookies["sessionid"] = cookie.value
-            costs["untouched"] = measure("/untouched")
-            costs["read"] = measure("/read")
-            costs["write"] = measure("/write", v="2")
-            costs["login"] = measure("/login", username=user.username, password="pw")
-            return costs
+            # the first pass loads the store's scripts on a fresh server (EVALSHA, then
+            # EVAL once): only the second pass is counted
+            one_pass(user.username, take, between)
+            return one_pass(user.username, take, between)
         finally:
             shared_store(url).close()
+
+
+def one_pass(
+    username: str, take: Callable[[], T], between: Callable[[T, T], int | None]
+) -> dict[str, int]:
+    """One sequence of requests from a new client, each request's store operations."""
+    client = Client()
+    client.get("/write", {"v": "warm"})  # connections opened outside the counts
+
+    def measure(path: str, **params: str) -> int:
+        for _ in range(3):
+            before = take()
+            assert client.get(path, params).status_code == 200
+            count = between(before, take())
+            if count is not None:
+                return count
+        raise AssertionError("other traffic kept changing the counters")
+
+    costs = {"untouched, no cookie": 0}
+    cookie = client.cookies.pop("sessionid")
+    costs["untouched, no cookie"] = measure("/untouched")
+    client.cookies["sessionid"] = cookie.value
+    costs["untouched"] = measure("/untouched")
+    costs["read"] = measure("/read")
+    costs["write"] = measure("/write", v="2")
+    costs["login"] = measure("/login", username=username, password="pw")
+    return costs
 
 
 EXPECTED = {"untouched, no cookie": 0, "untouched": 0, "read": 1, "write": 2, "login": 3}

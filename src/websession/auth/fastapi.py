@@ -26,13 +26,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from fastapi import FastAPI, Request
+from websession.errors import StoreError
+from websession.extras import missing_extra
+
+try:
+    from fastapi import FastAPI, Request
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("websession.auth.fastapi", "auth,fastapi") from exc
 
 from websession.auth.errors import AuthError
 from websession.auth.service import AsyncAuth
 from websession.auth.users import User
-from websession.auth.web import WebAuth
-from websession.errors import StoreError
+from websession.auth.web import WebAuth, check_max_age
 
 __all__ = ["FastAPIAuth"]
 
@@ -64,7 +69,9 @@ class FastAPIAuth:
         self, max_age: timedelta | None = None
     ) -> Callable[[Request], Awaitable[User]]:
         """Dependency factory: the user, if the password was proven in this session
-        within ``max_age`` (default ``AuthConfig.recent_auth_max_age``)."""
+        within ``max_age`` (default ``AuthConfig.recent_auth_max_age``); ``max_age`` is
+        checked here, not on each request."""
+        max_age = check_max_age(max_age)
         web = self.web
 
         async def recent_user(request: Request) -> User:

@@ -22,7 +22,8 @@ browser sent a cookie the middleware could not serve, ``session_expired``,
 ``reauthentication_required``.
 
 The user is loaded from the user store once per request (``request.state.user``), so a
-deleted user loses access at once. Needs Starlette (the ``demo`` extra, or FastAPI).
+deleted user loses access at once. Needs Starlette (the ``starlette`` extra, or
+``fastapi``). Arguments are checked when a helper is built, not on each request.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from websession.errors import ConfigError, StoreError, WebsessionError
+from websession.extras import missing_extra
+
+try:
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("websession.auth.web", "auth,starlette") from exc
 
 from websession.auth.devices import auth_time
 from websession.auth.errors import (
@@ -48,10 +55,9 @@ from websession.auth.errors import (
 from websession.auth.service import AsyncAuth
 from websession.auth.users import User
 from websession.core.session import Session
-from websession.errors import StoreError, WebsessionError
 from websession.integrations.asgi import get_session
 
-__all__ = ["Endpoint", "WebAuth", "client_info", "safe_next", "wants_html"]
+__all__ = ["Endpoint", "WebAuth", "check_max_age", "client_info", "safe_next", "wants_html"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -82,10 +88,24 @@ def safe_next(value: object, default: str = "/") -> str:
     return value
 
 
+def check_max_age(max_age: object) -> timedelta | None:
+    """``max_age`` if it is a ``timedelta`` (or None); else raise ConfigError now."""
+    if max_age is None or isinstance(max_age, timedelta):
+        return max_age
+    raise ConfigError(
+        f"max_age must be a datetime.timedelta (e.g. timedelta(seconds={max_age!r})) "
+        f"or None, not {type(max_age).__name__}"
+    )
+
+
 class WebAuth:
     """Request-level auth for Starlette apps, on an ``AsyncAuth``."""
 
     def __init__(self, auth: AsyncAuth) -> None:
+        if not isinstance(auth, AsyncAuth):
+            raise ConfigError(
+                f"WebAuth needs an AsyncAuth (the async service), not {type(auth).__name__}"
+            )
         self.auth = auth
         self.config = auth.config
 
@@ -110,6 +130,7 @@ class WebAuth:
     async def check_recent_auth(self, request: Request, max_age: timedelta | None = None) -> User:
         """The user, if the password was proven in this session within ``max_age``
         (default ``AuthConfig.recent_auth_max_age``); else raise."""
+        max_age = check_max_age(max_age)
         user = await self.require_user(request)
         limit = (
             max_age if max_age is not None else self.config.recent_auth_max_age
@@ -177,6 +198,8 @@ class WebAuth:
     def login_required(self, endpoint: Endpoint) -> Endpoint:
         """Decorate a Starlette endpoint: only signed-in users reach it, and find
         themselves in ``request.state.user``."""
+        if not callable(endpoint):
+            raise ConfigError(f"login_required decorates an endpoint, not {endpoint!r}")
 
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
@@ -192,7 +215,10 @@ class WebAuth:
         self, max_age: timedelta | None = None
     ) -> Callable[[Endpoint], Endpoint]:
         """Decorate a sensitive endpoint: the password must have been proven in this
-        session within ``max_age`` (default ``AuthConfig.recent_auth_max_age``)."""
+        session within ``max_age`` (default ``AuthConfig.recent_auth_max_age``).
+
+        Use it with parentheses: ``@web.require_recent_auth()``."""
+        max_age = check_max_age(max_age)
 
         def decorate(endpoint: Endpoint) -> Endpoint:
             @functools.wraps(endpoint)

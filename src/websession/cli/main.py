@@ -249,9 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     command: str = args.command
     if command == "demo":
-        from websession.demo.app import serve
+        from websession.cli.demo import serve_demo
 
-        serve(store=args.store, host=args.host, port=args.port)
+        serve_demo(store=args.store, host=args.host, port=args.port)
         return 0
     if command == "migrate":
         return migrate.run(args)

@@ -38,7 +38,15 @@ from websession.core.csrf import (
     unmask,
 )
 from websession.core.session import Session
-from websession.integrations.asgi import ASGIApp, Message, Receive, Scope, Send, get_session
+from websession.integrations.asgi import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    SessionMiddleware,
+    get_session,
+)
 from websession.integrations.websockets import OnForeignOrigin, WebSocketRules
 
 __all__ = ["CSRFMiddleware", "csrf_input", "csrf_meta", "csrf_token"]
@@ -134,7 +142,7 @@ class CSRFMiddleware:
                 Verdict.REJECT, "origin", "The request's origin is not allowed here."
             )
         if decision.verdict is Verdict.UNDECIDED:
-            session = get_session(scope)
+            session = self._session(scope)
             token: str | None = headers.token
             if token is None and is_form(headers.content_type):
                 body = await self._read_body(receive, headers.content_length)
@@ -179,6 +187,19 @@ class CSRFMiddleware:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    def _session(self, scope: Scope) -> Session:
+        """The request's session; without one, an error that says what is wrong."""
+        session = scope.get("session")
+        if isinstance(session, Session):
+            return session
+        if _wraps_session_middleware(self.app):
+            raise RuntimeError(
+                "CSRFMiddleware runs outside SessionMiddleware, so the session is not "
+                "loaded yet: the middleware order is wrong. Add CSRFMiddleware before "
+                "SessionMiddleware (add_middleware runs the last added outermost)"
+            )
+        return get_session(scope)
+
     def _with_js_cookie(self, scope: Scope, send: Send) -> Send:
         name = self.js_cookie
         assert name is not None  # noqa: S101 - only wrapped when configured
@@ -202,6 +223,18 @@ class CSRFMiddleware:
             await send(message)
 
         return send_with_token
+
+
+def _wraps_session_middleware(app: object) -> bool:
+    """True if a ``SessionMiddleware`` runs inside ``app`` (middlewares keep the app
+    they wrap in ``.app``)."""
+    for _ in range(64):
+        if isinstance(app, SessionMiddleware):
+            return True
+        app = getattr(app, "app", None)
+        if app is None:
+            return False
+    return False
 
 
 class _Headers:

@@ -28,10 +28,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import orjson
-from flask import Flask, g, request
-from flask import session as flask_session
-from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
-from flask.wrappers import Request, Response
+
+from websession.errors import SessionDataError, StoreError, WebsessionError
+from websession.extras import missing_extra
+
+try:
+    from flask import Flask, g, request
+    from flask import session as flask_session
+    from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
+    from flask.wrappers import Request, Response
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("websession.integrations.flask", "flask") from exc
 
 from websession.backends import SessionBackend, open_backend
 from websession.backends.cookie import SyncCookieBackend
@@ -47,7 +54,6 @@ from websession.core.csrf import (
     session_token,
 )
 from websession.core.session import FLASH_KEY, Session
-from websession.errors import SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
 from websession.integrations.headers import has_vary_field
 from websession.integrations.paths import matches_any

@@ -23,6 +23,13 @@ Supported: Django 5.2 LTS and newer (``pip install 'websession[django]'``).
 
 from __future__ import annotations
 
+from websession.extras import missing_extra
+
+try:
+    import django  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("websession.integrations.django", "django") from exc
+
 from websession.integrations.django.settings import close_stores
 from websession.integrations.django.store import SessionStore
 from websession.integrations.django.users import (

@@ -166,6 +166,8 @@ class SessionMiddleware:
                         replaced = True
                         await _send_error(send, scope, exc)
                         return
+                    finally:
+                        session.accessed = accessed  # the save's own reads are not the app's
                 private = session.bound_to_user
                 if cookie is None and not accessed and not private:  # nothing to add
                     await send(message)

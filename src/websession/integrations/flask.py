@@ -183,6 +183,8 @@ class WebsessionInterface(SessionInterface):
             log_failure("save", exc)
             _replace_with_error(response, exc)
             return
+        finally:
+            session.accessed = accessed  # the save's own reads are not the app's
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie.render())
             response.headers["Cache-Control"] = "no-store"

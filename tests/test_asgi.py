@@ -449,7 +449,11 @@ async def test_websocket_sees_the_session(client: httpx.AsyncClient, spy: SpySto
         "path": "/ws",
         "raw_path": b"/ws",
         "query_string": b"",
-        "headers": [(b"cookie", f"session={value}".encode())],
+        "headers": [
+            (b"host", b"testserver"),
+            (b"origin", b"http://testserver"),  # a foreign one gets no session
+            (b"cookie", f"session={value}".encode()),
+        ],
         "scheme": "ws",
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 1234),

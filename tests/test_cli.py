@@ -123,6 +123,6 @@ def test_setup_makes_an_embedded_store_ready(url: str, capsys: pytest.CaptureFix
 def test_setup_sql_prints_the_postgres_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["setup", "--sql", "--store", "postgresql://app@db/s?table=my_sessions"]) == 0
     out = capsys.readouterr().out
-    assert "CREATE TABLE IF NOT EXISTS my_sessions (" in out
-    assert "CREATE INDEX IF NOT EXISTS my_sessions_user_idx" in out
+    assert 'CREATE TABLE IF NOT EXISTS "my_sessions" (' in out
+    assert 'CREATE INDEX IF NOT EXISTS "my_sessions_user_idx"' in out
     assert main(["setup", "--sql", "--store", "sqlite:///unused.db"]) == 2

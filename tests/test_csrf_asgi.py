@@ -371,3 +371,33 @@ async def test_js_cookie_is_not_sent_to_sessions_without_a_secret(spy: SpyStore)
     client = client_for(build_app(cast(AsyncStore, spy), js_cookie="csrftoken"))
     response = await client.post("/echo", headers={"origin": ORIGIN})
     assert "csrftoken" not in cookies_of(response)
+
+
+async def public_page(request: Request) -> Response:
+    csrf_token(request)  # the session has a CSRF secret
+    return PlainTextResponse("cached", headers={"cache-control": "public, max-age=600"})
+
+
+async def test_js_cookie_is_never_set_on_a_publicly_cacheable_response(spy: SpyStore) -> None:
+    app = build_app(cast(AsyncStore, spy), js_cookie="csrftoken", js_cookie_secure=False)
+    app.router.routes.append(Route("/public", public_page))
+    client = client_for(app)
+    cookie, _ = await session_with_token(client)
+    response = await client.get("/public", headers={"cookie": cookie})
+    assert "csrftoken" not in cookies_of(response)
+
+
+async def test_js_cookie_is_not_resent_to_a_browser_that_holds_a_valid_one(
+    spy: SpyStore,
+) -> None:
+    client = client_for(
+        build_app(cast(AsyncStore, spy), js_cookie="csrftoken", js_cookie_secure=False)
+    )
+    first = await client.get("/token")
+    jar = cookies_of(first)
+    held = f"session={jar['session'].value}; csrftoken={jar['csrftoken'].value}"
+    again = await client.get("/form", headers={"cookie": held})
+    assert "csrftoken" not in cookies_of(again)
+    stale = f"session={jar['session'].value}; csrftoken=bogus"
+    refreshed = await client.get("/form", headers={"cookie": stale})
+    assert "csrftoken" in cookies_of(refreshed)

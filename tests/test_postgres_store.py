@@ -195,7 +195,7 @@ async def test_async_setup_and_first_use_race_safely(url: str) -> None:
 
 def test_schema_statements_are_what_the_store_runs(table: str) -> None:
     statements = schema_statements(table)
-    assert statements[0].startswith(f"CREATE TABLE IF NOT EXISTS {table} ")
+    assert statements[0].startswith(f'CREATE TABLE IF NOT EXISTS "{table}" ')
     assert "data JSONB NOT NULL" in statements[0]
     with pytest.raises(ConfigError):
         schema_statements("bad; DROP TABLE x")

@@ -15,9 +15,10 @@ def stored(data: dict[str, object]) -> Session:
 
 def test_fresh_session_is_new_and_unmodified() -> None:
     session = Session()
-    assert session.is_new
-    assert not session.modified
     assert not session.accessed
+    assert not session.modified
+    assert session.is_new
+    assert session.accessed  # reading is_new is a read of the session
 
 
 def test_reading_a_key_marks_accessed_but_not_modified() -> None:

@@ -67,6 +67,29 @@ def _as_secret(value: object, name: str) -> Secret:
     raise ConfigError(f"{name} must be a str, bytes or Secret, not {type(value).__name__}")
 
 
+# RFC 6265bis: a cookie name is an RFC 9110 token; a Path attribute value is any
+# printable ASCII except ';'; an attribute value is at most 1024 bytes.
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+_PATH_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {";"}
+_LABEL_CHARS = frozenset("-0123456789abcdefghijklmnopqrstuvwxyz")
+_MAX_ATTRIBUTE = 1024
+
+
+def _is_domain(domain: object) -> bool:
+    if not isinstance(domain, str) or not domain or len(domain) > 253:
+        return False
+    labels = domain.lower().split(".")
+    return all(
+        0 < len(label) <= 63
+        and _LABEL_CHARS.issuperset(label)
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     """How sessions are signed, stored, expired and sent to the browser.
@@ -116,6 +139,10 @@ class SessionConfig:
     session's token and the secret, so a store dump (even with the secret) reveals no
     session data without the cookie (``docs/encryption.md``). Needs ``cryptography``.
     Sealed values are read whatever this says, so it can be switched either way."""
+    save_on_error: bool = False
+    """False (as Django): a request whose view raises or answers a status of 500 or
+    more saves nothing and sends no session cookie, so a half-done change is never
+    kept. True: such responses save the session like any other."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "secret", _as_secret(self.secret, "secret"))
@@ -131,19 +158,29 @@ class SessionConfig:
 
     def _check_cookie(self) -> None:
         name = self.cookie_name
-        if not name or any(c in name for c in '()<>@,;:\\"/[]?={} \t') or not name.isascii():
+        if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
             raise ConfigError(
                 f"cookie_name {name!r} is not a valid cookie name: use letters, digits and -_."
             )
-        if not self.cookie_path.startswith("/") or any(c in self.cookie_path for c in ";\r\n"):
-            raise ConfigError(f"cookie_path {self.cookie_path!r} must start with '/'")
+        path = self.cookie_path
+        if (
+            not isinstance(path, str)
+            or not path.startswith("/")
+            or not _PATH_CHARS.issuperset(path)
+            or len(path) > _MAX_ATTRIBUTE
+        ):
+            raise ConfigError(
+                f"cookie_path {path!r} must start with '/' and hold only printable ASCII "
+                f"without ';' (percent-encode the rest), at most {_MAX_ATTRIBUTE} characters"
+            )
         domain = self.cookie_domain
         if domain is not None and domain.startswith("."):  # RFC 6265: the dot is ignored
             object.__setattr__(self, "cookie_domain", domain[1:])
-        if self.cookie_domain is not None and (
-            not self.cookie_domain or any(c in self.cookie_domain for c in "; \r\n")
-        ):
-            raise ConfigError(f"cookie_domain {domain!r} is not a valid domain")
+        if self.cookie_domain is not None and not _is_domain(self.cookie_domain):
+            raise ConfigError(
+                f"cookie_domain {domain!r} is not a valid domain: ASCII labels of letters, "
+                "digits and '-' separated by dots (punycode for IDNs), no port"
+            )
         if self.same_site not in ("lax", "strict", "none"):
             raise ConfigError(
                 f"same_site must be 'lax', 'strict' or 'none', not {self.same_site!r}"

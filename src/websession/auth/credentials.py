@@ -68,6 +68,16 @@ class Credentials:
             return hash_token(value)
         return None
 
+    def signed_key(self, cookie: str) -> SessionKey | None:
+        """The store key of a cookie value whose signature verifies, else None: what
+        a browser sent is never looked up before it is verified (a raw token is not
+        accepted here)."""
+        value = cookie.strip()
+        if len(value) != SIGNED_LENGTH:
+            return None
+        verified = self._signer.verify(value)
+        return None if verified is None else verified.key
+
 
 def session_key(keep: Session | SessionKey | None) -> SessionKey | None:
     """The store key of a session given as a ``Session`` or a key (None if unsaved)."""

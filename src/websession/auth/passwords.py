@@ -4,7 +4,8 @@
   a worker pool, never on the event loop. At most ``AuthConfig.hash_workers`` run at
   once (each holds ``memory_cost`` of RAM).
 * ``verify_dummy`` does the work of a real verification against a hash made with the
-  current parameters, so a login for a user who does not exist costs the same time
+  current parameters when the hasher is built (at start-up, not on the first unknown
+  user), so a login for a user who does not exist costs the same time
   as one with a wrong password (no account enumeration by timing).
 * ``needs_rehash`` is true for a hash made with other parameters: the service
   re-hashes the password on the next successful login.
@@ -82,8 +83,8 @@ class PasswordHasher:
             type=argon2.Type.ID,
         )
         self._slots = threading.BoundedSemaphore(config.hash_workers)
-        self._dummy: str | None = None
-        self._dummy_lock = threading.Lock()
+        # built now, at start-up: the first unknown-user login costs what any other does
+        self._dummy = self._hasher.hash(_DUMMY_PASSWORD)
 
     def hash(self, password: str) -> str:
         """Return the argon2id hash (PHC string) of ``password``. Blocking."""
@@ -98,7 +99,7 @@ class PasswordHasher:
 
     def verify_dummy(self, password: str) -> bool:
         """Do the work of ``verify`` against a hash of no one's password; False."""
-        self._verify(self._dummy_hash(), password)
+        self._verify(self._dummy, password)
         return False
 
     def needs_rehash(self, password_hash: str) -> bool:
@@ -120,7 +121,4 @@ class PasswordHasher:
                 return False
 
     def _dummy_hash(self) -> str:
-        with self._dummy_lock:
-            if self._dummy is None:
-                self._dummy = self._hash(_DUMMY_PASSWORD)
-            return self._dummy
+        return self._dummy

@@ -146,8 +146,11 @@ class WebAuth:
             return InvalidSession()
         if not session.is_new or not cookie:
             return AuthenticationRequired()
+        key = self.auth.credentials.signed_key(cookie)
+        if key is None:  # forged or malformed: refused before any store read
+            return InvalidSession()
         try:  # the middleware served a fresh session: say why the old one was refused
-            await self.auth.authenticate_session(cookie)
+            await self.auth.authenticate_session(key=key)
         except InvalidSession as exc:
             return exc
         return AuthenticationRequired()

@@ -227,6 +227,17 @@ class CSRFPolicy:
             return _reject("origin", "The request's origin is not allowed here.")
         return UNDECIDED
 
+    def check_websocket(self, origins: list[str], own_origin: Origin | None) -> Decision:
+        """Decide a WebSocket handshake by its ``Origin`` (browsers always send one):
+        allowed only for exactly one origin, the app's own or a trusted one. No token
+        can be asked of a handshake, so a missing origin is refused too."""
+        if len(origins) != 1:
+            return _reject("origin", "The WebSocket handshake has no single origin.")
+        parsed = parse_origin(origins[0].strip())
+        if parsed is None or (parsed != own_origin and parsed not in self.trusted_origins):
+            return _reject("origin", "The WebSocket handshake's origin is not allowed here.")
+        return ALLOW
+
     def _header_allow(self) -> Decision:
         return UNDECIDED if self.require_token else ALLOW
 

@@ -143,7 +143,9 @@ class Lifecycle:
         if session.modified:
             if not session.has_content():
                 return Step.DELETE  # emptied: ends as destroy() would
-            return Step.REGENERATE if session.regenerating else Step.UPDATE
+            # binding a user rotates the token by itself (fixation defence)
+            rotate = session.regenerating or session.binds_new_user
+            return Step.REGENERATE if rotate else Step.UPDATE
         if session.regenerating:
             return Step.REGENERATE
         if self.refresh_due(record, now) is not None or (

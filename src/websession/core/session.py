@@ -95,7 +95,8 @@ class Session(TrackedDict):
         self._user_changed = False
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} keys={sorted(dict.keys(self))!r} new={self.is_new}>"
+        new = self._record is None or self._destroyed
+        return f"<{type(self).__name__} keys={sorted(dict.keys(self))!r} new={new}>"
 
     def clear(self) -> None:
         """Remove every key: the session ends at the end of the request (unless data
@@ -128,6 +129,7 @@ class Session(TrackedDict):
         """Whether the cookie outlives the browser (Max-Age up to the idle deadline)
         or is a browser-session cookie. Defaults to ``SessionConfig.permanent``; set
         it per session ("remember me"): the choice is kept in the session."""
+        self.accessed = True
         value = dict.get(self, PERMANENT_KEY)
         return self._default_permanent if value is None else value is True
 
@@ -145,6 +147,7 @@ class Session(TrackedDict):
 
     def get_internal(self, name: str) -> Any:
         """Return websession's own value ``name`` (a reserved key), or None."""
+        self.accessed = True
         return dict.get(self, _reserved(name))
 
     def set_internal(self, name: str, value: Any) -> None:
@@ -182,7 +185,13 @@ class Session(TrackedDict):
     @property
     def user_id(self) -> str | None:
         """The user this session belongs to (feeds the per-user index). A session
-        bound to a user is not empty, whatever its data."""
+        bound to a user is not empty, whatever its data. Reading it marks the
+        session accessed (the response then varies by cookie).
+
+        Setting it to a new user on a stored session gives the session a new token
+        at the end of the request, as ``regenerate()`` does (session fixation
+        defence even when the application forgets to call it)."""
+        self.accessed = True
         return self._user_id
 
     @user_id.setter
@@ -226,6 +235,7 @@ class Session(TrackedDict):
     @property
     def is_new(self) -> bool:
         """True until the session exists in the store (or after ``destroy()``)."""
+        self.accessed = True
         return self._record is None or self._destroyed
 
     @property
@@ -252,7 +262,19 @@ class Session(TrackedDict):
         return None if record is None else _dt(record.expires_at)
 
     def _stored(self) -> Record | None:
+        self.accessed = True
         return None if self._destroyed else self._record
+
+    @property
+    def bound_to_user(self) -> bool:
+        """True if the session has a user, without marking it accessed (for
+        integrations deciding on ``Cache-Control``)."""
+        return self._user_id is not None
+
+    @property
+    def binds_new_user(self) -> bool:
+        """True if ``user_id`` was set to a user in this request (the token rotates)."""
+        return self._user_changed and self._user_id is not None
 
     @property
     def regenerating(self) -> bool:

@@ -67,8 +67,8 @@ class TrackedDict(dict[str, Any]):
     # -- reading -------------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> Any:
-        value = dict.__getitem__(self, name)
         self.accessed = True
+        value = dict.__getitem__(self, name)
         if isinstance(value, _CONTAINERS):
             self._snapshot(name, value)
         return value

@@ -4,22 +4,28 @@ The backend opens the session before the app runs (so ``scope["session"]`` is a 
 synchronous mapping) and saves it when the app starts its response; with a store that
 is no I/O without a validly signed cookie, one read with one, one write if needed. A
 failure answers with the error's status (``integrations.failures``) instead of the app.
+A request whose app raises, or answers 500 or more, saves nothing and sends no cookie
+(``SessionConfig.save_on_error``).
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any, Literal
 
 from websession.backends import AsyncSessionBackend, open_async_backend
 from websession.backends.base import is_cookie_url
 from websession.config import SessionConfig
 from websession.config_compat import starlette_settings
+from websession.core.csrf import CSRFPolicy
 from websession.core.session import Session
 from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
+from websession.integrations.headers import response_headers
+from websession.integrations.paths import matches_any
+from websession.integrations.websockets import OnForeignOrigin, WebSocketRules
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -47,8 +53,14 @@ class SessionMiddleware:
     ``store`` is a store URL (see ``websession.stores``; ``"cookie://"`` for encrypted
     cookie sessions), an ``AsyncStore``, or a backend such as ``CookieBackend`` (which
     then carries the config). ``config`` defaults to ``SessionConfig.from_env(os.environ)``.
-    Paths starting with one of ``exclude_paths`` (static files, health checks) get no
-    session and no I/O.
+    Paths at or below one of ``exclude_paths`` (static files, health checks; matched by
+    whole segments) get no session and no I/O.
+
+    A WebSocket handshake gets its session only when its ``Origin`` is the app's own
+    or one of ``trusted_origins`` (exactly ``scheme://host[:port]``); otherwise, per
+    ``websocket_on_foreign_origin`` (one action, or path prefix to action):
+    ``"anonymous"`` an empty fresh session, ``"close"`` refused with 1008, ``"allow"``
+    no check (``integrations.websockets``).
 
     Starlette's own arguments (``secret_key``, ``session_cookie``, ``max_age``,
     ``path``, ``same_site``, ``https_only``, ``domain``, ``partitioned``) are accepted
@@ -72,6 +84,8 @@ class SessionMiddleware:
         https_only: bool | None = None,
         domain: str | None = None,
         partitioned: bool | None = None,
+        trusted_origins: Sequence[str] = (),
+        websocket_on_foreign_origin: OnForeignOrigin | Mapping[str, OnForeignOrigin] = "anonymous",
     ) -> None:
         if isinstance(store, str) and "://" not in store and not is_cookie_url(store):
             # never echo it: it may be Starlette's secret key, given positionally
@@ -101,15 +115,26 @@ class SessionMiddleware:
         """Where sessions are kept (``websession.backends``)."""
         self.config = self.backend.config
         self.exclude_paths = tuple(exclude_paths)
+        self.websocket_rules = WebSocketRules(
+            CSRFPolicy(trusted_origins), websocket_on_foreign_origin
+        )
+        """Which WebSocket handshakes get their session (``integrations.websockets``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket") or (
-            self.exclude_paths and scope.get("path", "").startswith(self.exclude_paths)
+            self.exclude_paths and matches_any(scope.get("path", ""), self.exclude_paths)
         ):
             await self.app(scope, receive, send)
             return
         cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
+        if kind == "websocket":
+            action = self.websocket_rules.action(scope)
+            if action == "close":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            if action == "anonymous":
+                cookies = []  # an empty fresh session: no store read
         try:
             session = await self.backend.open(cookies)
         except StoreError as exc:
@@ -131,23 +156,28 @@ class SessionMiddleware:
             if replaced:
                 return
             if message["type"] == "http.response.start":
-                try:
-                    cookie = await self.backend.save(session)
-                except (StoreError, SessionDataError) as exc:
-                    log_failure("save", exc)
-                    replaced = True
-                    await _send_error(send, scope, exc)
-                    return
-                if cookie is None and not session.accessed:  # nothing to add
+                accessed = session.accessed  # before the save reads the session itself
+                cookie = None
+                if message.get("status", 200) < 500 or self.config.save_on_error:
+                    try:
+                        cookie = await self.backend.save(session)
+                    except (StoreError, SessionDataError) as exc:
+                        log_failure("save", exc)
+                        replaced = True
+                        await _send_error(send, scope, exc)
+                        return
+                    finally:
+                        session.accessed = accessed  # the save's own reads are not the app's
+                private = session.bound_to_user
+                if cookie is None and not accessed and not private:  # nothing to add
                     await send(message)
                     return
-                headers = list(message.get("headers", ()))
-                if cookie is not None:
-                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
-                    headers.append((b"set-cookie", cookie.render().encode("latin-1")))
-                    headers.append((b"cache-control", b"no-store"))
-                _add_vary_cookie(headers)
-                message["headers"] = headers
+                message["headers"] = response_headers(
+                    list(message.get("headers", ())),
+                    None if cookie is None else cookie.render().encode("latin-1"),
+                    vary=cookie is not None or accessed,
+                    private=private,
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -174,15 +204,6 @@ def get_session(request_or_scope: Any) -> Session:
             "(and check the path is not in exclude_paths)"
         )
     return session
-
-
-def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            if b"cookie" not in value.lower() and value.strip() != b"*":
-                headers[index] = (name, value + b", Cookie")
-            return
-    headers.append((b"vary", b"Cookie"))
 
 
 async def _send_error(send: Send, scope: Scope, exc: WebsessionError) -> None:

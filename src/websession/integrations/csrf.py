@@ -14,14 +14,15 @@ JSON clients, a short page otherwise) and is logged as a warning, without the to
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.csrf import (
     SAFE_METHODS,
     CSRFPolicy,
@@ -34,6 +35,7 @@ from websession.core.csrf import (
     session_secret,
     session_token,
     token_from_form,
+    unmask,
 )
 from websession.core.session import Session
 from websession.integrations.asgi import (
@@ -45,6 +47,7 @@ from websession.integrations.asgi import (
     SessionMiddleware,
     get_session,
 )
+from websession.integrations.websockets import OnForeignOrigin, WebSocketRules
 
 __all__ = ["CSRFMiddleware", "csrf_input", "csrf_meta", "csrf_token"]
 
@@ -62,8 +65,15 @@ class CSRFMiddleware:
     is a prefix, any other an exact path; ``exempt(scope)`` can decide too.
     ``require_token`` demands the token even when ``Sec-Fetch-Site``/``Origin`` already
     vouch for the request. ``js_cookie`` names a cookie (not HttpOnly) that carries a
-    freshly masked token on every response of a session that has a CSRF secret, for
-    scripts that send it back in the ``X-CSRF-Token`` header.
+    freshly masked token, for scripts that send it back in the ``X-CSRF-Token`` header:
+    set only on responses of a session that has a CSRF secret, when the request did not
+    already carry a valid one, and never on a publicly cacheable response
+    (``Cache-Control: public`` or ``s-maxage``).
+
+    A WebSocket handshake (not exempt) whose ``Origin`` is missing or neither the app's
+    own nor trusted gets an empty fresh session, or is refused with 1008, per
+    ``websocket_on_foreign_origin`` (one action or path prefix to action; see
+    ``integrations.websockets``).
     """
 
     def __init__(
@@ -79,9 +89,12 @@ class CSRFMiddleware:
         max_body_size: int = 1024 * 1024,
         js_cookie: str | None = None,
         js_cookie_secure: bool = True,
+        websocket_on_foreign_origin: OnForeignOrigin | Mapping[str, OnForeignOrigin] = "anonymous",
     ) -> None:
         self.app = app
         self.policy = CSRFPolicy(trusted_origins, require_token=require_token)
+        self.websocket_rules = WebSocketRules(self.policy, websocket_on_foreign_origin)
+        """Which WebSocket handshakes keep their session (``integrations.websockets``)."""
         self.exempt_prefixes = tuple(p for p in exempt_paths if p.endswith("/"))
         self.exempt_exact = frozenset(p for p in exempt_paths if not p.endswith("/"))
         self.exempt = exempt
@@ -103,6 +116,14 @@ class CSRFMiddleware:
         return self.exempt is not None and self.exempt(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not self.is_exempt(scope):
+            action = self.websocket_rules.action(scope)
+            if action == "close":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            session = scope.get("session")
+            if action == "anonymous" and isinstance(session, Session):
+                scope = dict(scope, session=type(session)())  # the app sees no session
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -188,11 +209,15 @@ class CSRFMiddleware:
             if message["type"] == "http.response.start":
                 session = scope.get("session")
                 secret = session_secret(session) if isinstance(session, Session) else None
-                if secret is not None:
+                headers = list(message.get("headers", ()))
+                if (
+                    secret is not None
+                    and not _publicly_cacheable(headers)
+                    and not _browser_holds(scope, name, secret)
+                ):
                     cookie = SetCookie(
                         name, mask(secret), path="/", secure=secure, same_site="strict"
                     )
-                    headers = list(message.get("headers", ()))
                     headers.append((b"set-cookie", cookie.render().encode("latin-1")))
                     message["headers"] = headers
             await send(message)
@@ -248,6 +273,25 @@ class _Headers:
     def wants_json(self) -> bool:
         """True if the client asked for or sent JSON."""
         return "json" in (self.accept or "") or "json" in (self.content_type or "")
+
+
+def _publicly_cacheable(headers: list[tuple[bytes, bytes]]) -> bool:
+    """True if a shared cache may keep this response (``public`` or ``s-maxage``)."""
+    for name, value in headers:
+        if name.lower() == b"cache-control":
+            for directive in value.decode("latin-1").lower().split(","):
+                if directive.strip().partition("=")[0].strip() in ("public", "s-maxage"):
+                    return True
+    return False
+
+
+def _browser_holds(scope: Scope, name: str, secret: bytes) -> bool:
+    """True if the request already carries a script cookie for this session's secret."""
+    headers = [v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"cookie"]
+    return any(
+        held is not None and hmac.compare_digest(held, secret)
+        for held in map(unmask, cookie_values(headers, name))
+    )
 
 
 def _own_origin(scope: Scope, host: str | None) -> Origin | None:

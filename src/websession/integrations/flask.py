@@ -55,6 +55,8 @@ from websession.core.csrf import (
 )
 from websession.core.session import FLASH_KEY, Session
 from websession.integrations.failures import error_response, log_failure
+from websession.integrations.headers import has_vary_field
+from websession.integrations.paths import matches_any
 from websession.stores.base import Store
 from websession.types import Clock
 
@@ -153,7 +155,7 @@ class WebsessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> FlaskSession | None:
         """Open the request's session (no I/O without a valid cookie, one read with one)."""
-        if self.exclude_paths and request.path.startswith(self.exclude_paths):
+        if self.exclude_paths and matches_any(request.path, self.exclude_paths):
             return None
         cookie = request.environ.get("HTTP_COOKIE")
         try:
@@ -165,8 +167,15 @@ class WebsessionInterface(SessionInterface):
         return cast(FlaskSession, session)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """One store write if the backend needs one; the error's status on a failure."""
+        """One store write if the backend needs one; the error's status on a failure.
+        A response of 500 or more (a view that raised) saves nothing, unless
+        ``SessionConfig.save_on_error``."""
         if not isinstance(session, FlaskSession) or isinstance(session, _Failed):
+            return
+        accessed = session.accessed  # before the save reads the session itself
+        if response.status_code >= 500 and not self.config.save_on_error:
+            if accessed:  # a view that raised, or a 5xx: nothing saved (save_on_error)
+                response.vary.add("Cookie")
             return
         try:
             cookie = self.backend.save(session)
@@ -174,10 +183,16 @@ class WebsessionInterface(SessionInterface):
             log_failure("save", exc)
             _replace_with_error(response, exc)
             return
+        finally:
+            session.accessed = accessed  # the save's own reads are not the app's
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie.render())
             response.headers["Cache-Control"] = "no-store"
-        if cookie is not None or session.accessed:
+        elif session.bound_to_user and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"  # the app's own header wins
+        if (cookie is not None or accessed) and not has_vary_field(
+            response.headers.getlist("Vary"), "cookie"
+        ):
             response.vary.add("Cookie")
 
 

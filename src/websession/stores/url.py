@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from websession.errors import ConfigError
 
@@ -163,10 +163,13 @@ def parse_postgres_url(url: str, *, table: str) -> PostgresOptions:
         raise ConfigError(
             f"a PostgreSQL store URL starts with postgresql://, not {parts.scheme}://"
         )
-    own, kept = query_options(parts.query, _POSTGRES_OPTIONS, "PostgreSQL")
+    # libpq reads '+' literally (only %XX is decoded): keep it a '+'
+    own, kept = query_options(parts.query.replace("+", "%2B"), _POSTGRES_OPTIONS, "PostgreSQL")
     if not any(name == "connect_timeout" for name, _ in kept):
         kept.append(("connect_timeout", DEFAULT_CONNECT_TIMEOUT))
-    conninfo = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(kept)))
+    # %20, never '+', for a space: libpq decodes percent escapes but reads '+' as is
+    query = urlencode(kept, quote_via=quote, safe="")
+    conninfo = urlunsplit(parts._replace(scheme="postgresql", query=query))
     timeout = 2.0
     if "timeout" in own:
         timeout = positive_seconds("timeout", own["timeout"])

@@ -6,12 +6,13 @@ import time
 from collections.abc import Sequence
 
 from websession.config import SessionConfig
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
 from websession.core.sealing import AtRest
 from websession.core.session import Session
 from websession.events import Events, opened, rejected_cookie, saved
+from websession.rejections import REJECTED, reason_of
 from websession.stores.base import AsyncStore
 from websession.types import Clock
 
@@ -48,11 +49,16 @@ class AsyncStoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
+            if cookie_headers and cookie_values(cookie_headers, self.config.cookie_name):
+                REJECTED.note("signature")
             if self.events and cookie_headers:
                 event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
                 await self.events.emit_async(event)
             return engine.open(None, None, session_class)
         record = await self.store.load(verified.key)
+        reason = reason_of(record, self.clock())
+        if reason is not None:
+            REJECTED.note(reason)
         if self.events:
             await self.events.emit_async(opened(verified.key, record, self.clock()))
         if record is not None:

@@ -7,12 +7,13 @@ import time
 from collections.abc import Sequence
 
 from websession.config import SessionConfig
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.engine import SessionEngine
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
 from websession.core.sealing import AtRest
 from websession.core.session import Session
 from websession.events import Events, opened, rejected_cookie, saved
+from websession.rejections import REJECTED, reason_of
 from websession.stores.base import Store
 from websession.types import Clock
 
@@ -49,11 +50,16 @@ class StoreBackend:
         engine = self.engine
         verified = engine.verify(cookie_headers) if cookie_headers else None
         if verified is None:
+            if cookie_headers and cookie_values(cookie_headers, self.config.cookie_name):
+                REJECTED.note("signature")
             if self.events and cookie_headers:
                 event = rejected_cookie(cookie_headers, self.config.cookie_name, self.clock())
                 self.events.emit(event)
             return engine.open(None, None, session_class)
         record = self.store.load(verified.key)
+        reason = reason_of(record, self.clock())
+        if reason is not None:
+            REJECTED.note(reason)
         if self.events:
             self.events.emit(opened(verified.key, record, self.clock()))
         if record is not None:

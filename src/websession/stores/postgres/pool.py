@@ -4,6 +4,7 @@ sync and async)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -37,7 +38,14 @@ def pool_settings(options: PostgresOptions) -> dict[str, Any]:
         # give up a failed (re)connection quickly: the next request starts a new one,
         # so service resumes soon after the server is back
         "reconnect_timeout": options.timeout,
-        "kwargs": {"autocommit": True, "options": f"-c statement_timeout={statement_ms}"},
+        # merged with the URL's own options= (a keyword argument would replace them)
+        "kwargs": {"autocommit": True, "options": _options(options.conninfo, statement_ms)},
         "open": False,
         "name": f"websession-{options.table}",
     }
+
+
+def _options(conninfo: str, statement_ms: int) -> str:
+    """The URL's ``options=`` followed by the statement timeout (which then wins)."""
+    given = [value for name, value in parse_qsl(urlsplit(conninfo).query) if name == "options"]
+    return " ".join([*given, f"-c statement_timeout={statement_ms}"])

@@ -24,6 +24,7 @@ __all__ = [
     "Statements",
     "insert_params",
     "record",
+    "records",
     "render",
     "replace_params",
     "schema_statements",
@@ -34,16 +35,26 @@ _COLUMNS = ("data", "created_at", "last_seen", "expires_at", "absolute_expires_a
 
 
 def schema_statements(table: str = "websession_sessions") -> list[str]:
-    """The SQL that creates the sessions table and its indexes (idempotent)."""
+    """The SQL that creates the sessions table and its indexes (idempotent). Names are
+    quoted as every statement quotes them, so ``MySessions`` or a reserved word
+    names the same table everywhere."""
     check_table(table)
+    name = sql.Identifier(table)
+    expires, user = sql.Identifier(f"{table}_expires_idx"), sql.Identifier(f"{table}_user_idx")
     return [
-        f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, data JSONB NOT NULL, "
-        "created_at DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL, "
-        "expires_at DOUBLE PRECISION NOT NULL, "
-        "absolute_expires_at DOUBLE PRECISION NOT NULL, user_id TEXT)",
-        f"CREATE INDEX IF NOT EXISTS {table}_expires_idx ON {table} (expires_at)",
-        f"CREATE INDEX IF NOT EXISTS {table}_user_idx ON {table} (user_id) "
-        "WHERE user_id IS NOT NULL",
+        render(
+            "CREATE TABLE IF NOT EXISTS {} (key TEXT PRIMARY KEY, data JSONB NOT NULL, "
+            "created_at DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL, "
+            "expires_at DOUBLE PRECISION NOT NULL, "
+            "absolute_expires_at DOUBLE PRECISION NOT NULL, user_id TEXT)",
+            name,
+        ),
+        render("CREATE INDEX IF NOT EXISTS {} ON {} (expires_at)", expires, name),
+        render(
+            "CREATE INDEX IF NOT EXISTS {} ON {} (user_id) WHERE user_id IS NOT NULL",
+            user,
+            name,
+        ),
     ]
 
 
@@ -110,9 +121,23 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def record(row: Any) -> Record:
-    """The record of a row's columns (``_COLUMNS`` order)."""
-    return Record(row[0], row[1], row[2], row[3], row[4], row[5])
+def record(row: Any) -> Record | None:
+    """The record of a row's columns (``_COLUMNS`` order); None if the row is corrupt
+    (its data is not a JSON object, or a column has the wrong type)."""
+    data, created, seen, expires, absolute, user = row
+    if (
+        type(data) is not dict
+        or not all(type(value) is float for value in (created, seen, expires, absolute))
+        or (user is not None and type(user) is not str)
+    ):
+        return None
+    return Record(data, created, seen, expires, absolute, user)
+
+
+def records(rows: list[Any]) -> list[tuple[SessionKey, Record]]:
+    """The ``(key, record)`` of rows that start with the key; corrupt rows left out."""
+    found = ((SessionKey(row[0]), record(row[1:])) for row in rows)
+    return [(key, rec) for key, rec in found if rec is not None]
 
 
 def insert_params(key: SessionKey, record: Record) -> tuple[Any, ...]:

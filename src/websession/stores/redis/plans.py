@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 import orjson
 
 from websession.core.lifecycle import REVOKED_KEY
-from websession.errors import StoreError
+from websession.stores.codec import log_corrupt
 from websession.stores.redis import scripts
 from websession.stores.redis.scripts import Command
 from websession.types import Changes, Record, SessionKey
@@ -88,7 +88,9 @@ def _fields(record: Record) -> list[Any]:
     return fields
 
 
-def _record(fields: dict[bytes, bytes]) -> Record:
+def _record(fields: dict[bytes, bytes]) -> Record | None:
+    """The record of a hash's fields; None if it is corrupt (a field that is not
+    JSON, a deadline that is not a number, a name that is not UTF-8)."""
     try:
         data = {
             name[2:].decode(): orjson.loads(value)
@@ -96,16 +98,22 @@ def _record(fields: dict[bytes, bytes]) -> Record:
             if name[:2] == b"d:"
         }
         user = fields.get(b"m:u")
-        return Record(
-            data,
-            float(fields[b"m:c"]),
-            float(fields[b"m:l"]),
-            float(fields[b"m:e"]),
-            float(fields[b"m:a"]),
-            None if user is None else user.decode(),
+        created, seen, expires, absolute = (
+            float(fields[name]) for name in (b"m:c", b"m:l", b"m:e", b"m:a")
         )
-    except (KeyError, ValueError) as exc:
-        raise StoreError("a stored session record is corrupt") from exc
+        if not all(math.isfinite(value) for value in (created, seen, expires, absolute)):
+            return None
+        return Record(
+            data, created, seen, expires, absolute, None if user is None else user.decode()
+        )
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _live_records(pairs: list[tuple[SessionKey, Any]]) -> list[tuple[SessionKey, Record]]:
+    """The ``(key, record)`` of hashes found; missing and corrupt ones left out."""
+    found = ((key, _record(fields)) for key, fields in pairs if fields)
+    return [(key, record) for key, record in found if record is not None]
 
 
 def _glob_escape(text: str) -> str:
@@ -137,7 +145,13 @@ class Plans:
 
     def load(self, key: SessionKey) -> Plan[Record | None]:
         (fields,) = yield [("HGETALL", self.session(key))]
-        return _record(fields) if fields else None
+        if not fields:
+            return None
+        record = _record(fields)
+        if record is None:  # corrupt: logged once, removed, no session
+            yield [("DEL", self.session(key))]
+            log_corrupt("Redis", key)
+        return record
 
     def create(self, key: SessionKey, record: Record) -> Plan[bool]:
         call = self._create(key, record)
@@ -204,11 +218,9 @@ class Plans:
         gone = [m for m, fields in zip(members, found, strict=True) if not fields]
         if gone:
             yield [("ZREM", index, *gone)]
-        sessions = [
-            (SessionKey(m.decode()), _record(fields))
-            for m, fields in zip(members, found, strict=True)
-            if fields
-        ]
+        sessions = _live_records(
+            [(SessionKey(m.decode()), fields) for m, fields in zip(members, found, strict=True)]
+        )
         live = [(k, r) for k, r in sessions if r.user_id == user_id and r.expires_at > now]
         live.sort(key=lambda item: item[1].created_at)
         return live
@@ -241,11 +253,9 @@ class Plans:
             return []
         found = yield [("HGETALL", name) for name in names]
         start = len(self._session_prefix)
-        return [
-            (SessionKey(name[start:-1].decode()), _record(fields))
-            for name, fields in zip(names, found, strict=True)
-            if fields
-        ]
+        return _live_records(
+            [(SessionKey(name[start:-1].decode()), f) for name, f in zip(names, found, strict=True)]
+        )
 
 
 def scan_position(cursor: str | None) -> ScanPosition:

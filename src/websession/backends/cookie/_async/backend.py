@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from websession.backends.cookie.codec import Payload
 from websession.backends.cookie.engine import CookieEngine, revocation_key
 from websession.config import SessionConfig
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.session import Session
 from websession.errors import StoreError
 from websession.events import Events, rejected_cookie
+from websession.rejections import REJECTED
 from websession.stores import open_async_store
 from websession.stores.base import AsyncStore
 from websession.types import Clock
@@ -52,6 +53,12 @@ class CookieBackend:
         """Open this request's cookie session (one read if it is bound to a user)."""
         engine = self.engine
         payload = engine.read(cookie_headers)
+        if (
+            payload is None
+            and cookie_headers
+            and cookie_values(cookie_headers, self.config.cookie_name)
+        ):
+            REJECTED.note("unopened")
         if payload is None and self.events and cookie_headers:
             name, now = self.config.cookie_name, engine.clock()
             event = rejected_cookie(cookie_headers, name, now, "unopened")
@@ -60,6 +67,8 @@ class CookieBackend:
         revocation = None
         if key is not None and self.revocations is not None:
             revocation = await self.revocations.load(key)
+            if payload is not None and engine.is_revoked(payload, revocation):
+                REJECTED.note("revoked")
         return engine.open(payload, revocation, session_class)
 
     async def save(self, session: Session) -> SetCookie | None:

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from websession.backends.cookie.codec import Payload
 from websession.backends.cookie.engine import CookieEngine, revocation_key
 from websession.config import SessionConfig
-from websession.core.cookies import SetCookie
+from websession.core.cookies import SetCookie, cookie_values
 from websession.core.session import Session
 from websession.errors import StoreError
 from websession.events import Events, rejected_cookie
+from websession.rejections import REJECTED
 from websession.stores import open_store
 from websession.stores.base import Store
 from websession.types import Clock
@@ -51,6 +52,12 @@ class SyncCookieBackend:
         """Open this request's cookie session (one read if it is bound to a user)."""
         engine = self.engine
         payload = engine.read(cookie_headers)
+        if (
+            payload is None
+            and cookie_headers
+            and cookie_values(cookie_headers, self.config.cookie_name)
+        ):
+            REJECTED.note("unopened")
         if payload is None and self.events and cookie_headers:
             name, now = self.config.cookie_name, engine.clock()
             event = rejected_cookie(cookie_headers, name, now, "unopened")
@@ -59,6 +66,8 @@ class SyncCookieBackend:
         revocation = None
         if key is not None and self.revocations is not None:
             revocation = self.revocations.load(key)
+            if payload is not None and engine.is_revoked(payload, revocation):
+                REJECTED.note("revoked")
         return engine.open(payload, revocation, session_class)
 
     def save(self, session: Session) -> SetCookie | None:

@@ -7,11 +7,13 @@ connection (``AsyncDatabase``). Abilities: ``UserIndex``, ``Purging``, ``Iterati
 
 from __future__ import annotations
 
+from websession.stores.codec import log_corrupt
 from websession.stores.postgres._async.database import AsyncDatabase
 from websession.stores.postgres.sql import (
     Statements,
     insert_params,
     record,
+    records,
     replace_params,
     update_params,
 )
@@ -41,7 +43,13 @@ class AsyncPostgresStore:
     async def load(self, key: SessionKey) -> Record | None:
         """See ``Store.load``: one primary-key SELECT."""
         row = await self._db.fetchone(self._sql.load, (key,))
-        return None if row is None else record(row)
+        if row is None:
+            return None
+        found = record(row)
+        if found is None:  # corrupt: logged once, removed, no session
+            await self._db.rowcount(self._sql.delete, (key,))
+            log_corrupt("PostgreSQL", key)
+        return found
 
     async def create(self, key: SessionKey, record: Record) -> bool:
         """See ``Store.create``: one INSERT that never overwrites."""
@@ -68,7 +76,7 @@ class AsyncPostgresStore:
     async def list_user(self, user_id: str, now: float) -> list[tuple[SessionKey, Record]]:
         """See ``UserIndex.list_user``: one SELECT through the user index."""
         rows = await self._db.fetchall(self._sql.list_user, (user_id, now))
-        return [(SessionKey(row[0]), record(row[1:])) for row in rows]
+        return records(rows)
 
     async def delete_user(self, user_id: str, *, keep: SessionKey | None = None) -> int:
         """See ``UserIndex.delete_user``: one DELETE through the user index."""
@@ -84,8 +92,9 @@ class AsyncPostgresStore:
     ) -> tuple[list[tuple[SessionKey, Record]], str | None]:
         """See ``Iterating.scan``: one keyset SELECT in key order after ``cursor``."""
         rows = await self._db.fetchall(self._sql.scan, (cursor or "", limit))
-        page = [(SessionKey(row[0]), record(row[1:])) for row in rows]
-        return page, (page[-1][0] if len(page) == limit and page else None)
+        page = records(rows)
+        last = SessionKey(rows[-1][0]) if len(rows) == limit and rows else None
+        return page, last
 
     async def setup(self) -> None:
         """See ``Schema.setup``: the table and its indexes, if missing."""

@@ -349,3 +349,13 @@ async def test_async_service_never_hashes_on_the_event_loop() -> None:
     await auth.close()
     assert len(seen) == 2
     assert threading.get_ident() not in seen
+
+
+def test_new_user_ids_never_start_with_a_dash() -> None:
+    """An id is a command-line argument of ``websession revoke-user``: a leading dash
+    would be taken for an option (1 in 64 of ``token_urlsafe``'s values)."""
+    from websession.auth.users import new_user_id
+
+    ids = [new_user_id() for _ in range(2000)]
+    assert all(not user_id.startswith("-") for user_id in ids)
+    assert len(set(ids)) == len(ids)

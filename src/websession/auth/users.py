@@ -66,8 +66,12 @@ def user_row(user: User) -> tuple[str, str, str, str, float, float]:
 
 
 def new_user_id() -> str:
-    """A fresh user id: 128 random bits, URL-safe."""
-    return secrets.token_urlsafe(16)
+    """A fresh user id: 128 random bits, URL-safe, never starting with ``-`` (so it can
+    be given to the ``websession`` command as an argument, not taken for an option)."""
+    while True:
+        user_id = secrets.token_urlsafe(16)
+        if user_id[0] != "-":
+            return user_id
 
 
 def username_key(username: str) -> str:

@@ -1,5 +1,5 @@
-"""Encryption at rest against a thief: the raw contents of SQLite, PostgreSQL, Redis and
-the file store, read directly (not through websession), hold none of a session's values;
+"""Encryption at rest against a thief: the raw contents of SQLite, PostgreSQL, MariaDB,
+Redis and the file store, read directly (not through websession), hold none of a session's values;
 and the dump plus the application secret still opens nothing without the cookie."""
 
 from __future__ import annotations
@@ -77,7 +77,30 @@ def dump_postgres(url: str) -> str:
     return "\n".join(row[0] for row in rows)
 
 
+def dump_mysql(url: str) -> str:
+    import pymysql
+
+    from websession.stores.mysql import parse_url
+
+    table = parse_qs(urlsplit(url).query)["table"][0]
+    options = parse_url(url)
+    db = pymysql.connect(
+        host=options.host,
+        port=options.port,
+        user=options.user,
+        password=options.password,
+        database=options.database,
+    )
+    try:
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM `{table}`")  # noqa: S608 - the test's own table
+            return "\n".join(repr(row) for row in cursor.fetchall())
+    finally:
+        db.close()
+
+
 DUMPS: dict[str, Callable[[str], str]] = {
+    "mysql": dump_mysql,
     "sqlite": dump_sqlite,
     "file": dump_file,
     "redis": dump_redis,

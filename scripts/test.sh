@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every test against real servers: install what is missing, start Redis, a Redis
-# Cluster and PostgreSQL on loopback, run pytest, and stop the servers (also on failure).
+# Run every test against real servers: install what is missing (servers, and chromium for
+# the demo's browser tests), start Redis, a Redis Cluster, a Redis Sentinel group,
+# PostgreSQL and MariaDB on loopback, run pytest, and stop the servers (also on failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh dev

@@ -44,11 +44,15 @@ def has_vary_field(values: list[str], field: str) -> bool:
 
 
 def _add_vary_cookie(headers: Headers) -> None:
-    varies = [i for i, (name, _) in enumerate(headers) if name.lower() == b"vary"]
-    if has_vary_field([headers[i][1].decode("latin-1") for i in varies], "cookie"):
-        return
-    if not varies:
+    first = -1  # one pass: most responses have no Vary header at all
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if has_vary_field([value.decode("latin-1")], "cookie"):
+                return
+            if first < 0:
+                first = i
+    if first < 0:
         headers.append((b"vary", b"Cookie"))
         return
-    name, value = headers[varies[0]]
-    headers[varies[0]] = (name, value + b", Cookie" if value.strip() else b"Cookie")
+    name, value = headers[first]
+    headers[first] = (name, value + b", Cookie" if value.strip() else b"Cookie")

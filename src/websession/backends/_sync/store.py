@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from websession.config import SessionConfig
 from websession.core.cookies import SetCookie, cookie_values
 from websession.core.engine import SessionEngine
+from websession.core.lifecycle import Lifecycle
 from websession.core.outcomes import Create, Delete, Nothing, Outcome, Replace, Touch, Update
-from websession.core.sealing import AtRest
+from websession.core.sealing import AtRest, has_sealed
 from websession.core.session import Session
 from websession.events import Events, opened, rejected_cookie, saved
 from websession.rejections import REJECTED, reason_of
@@ -57,12 +58,14 @@ class StoreBackend:
                 self.events.emit(event)
             return engine.open(None, None, session_class)
         record = self.store.load(verified.key)
-        reason = reason_of(record, self.clock())
-        if reason is not None:
-            REJECTED.note(reason)
+        now = self.clock()
+        if not Lifecycle.is_live(record, now):  # one check on the common path
+            reason = reason_of(record, now)
+            if reason is not None:
+                REJECTED.note(reason)
         if self.events:
             self.events.emit(opened(verified.key, record, self.clock()))
-        if record is not None:
+        if record is not None and (self.at_rest.seals or has_sealed(record.data)):
             record = self.at_rest.opened(record, verified.token, verified.key)
         return engine.open(verified, record, session_class)
 

@@ -56,12 +56,12 @@ def _base_type(value: object) -> object:
 def check_key(key: object, *, internal: bool = False) -> str:
     """Return ``key`` (a str subclass such as a ``StrEnum`` as its plain str) if it can
     name a session value, else raise SessionDataError."""
-    if type(key) is not str and isinstance(key, str):
-        key = str.__str__(key)
     if type(key) is not str:
-        raise SessionDataError(
-            f"session keys must be str, not {type(key).__name__} ({key!r})", key=repr(key)
-        )
+        if not isinstance(key, str):
+            raise SessionDataError(
+                f"session keys must be str, not {type(key).__name__} ({key!r})", key=repr(key)
+            )
+        key = str.__str__(key)
     problem = _text_problem(key)
     if problem is not None:
         raise SessionDataError(f"session key {key!r} cannot be stored: {problem}", key=key)

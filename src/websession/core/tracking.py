@@ -141,7 +141,12 @@ class TrackedDict(dict[str, Any]):
     # -- writing -------------------------------------------------------------------------
 
     def __setitem__(self, name: str, value: Any) -> None:
-        self._put(check_key(name), value)
+        name = check_key(name)
+        dict.__setitem__(self, name, self._checked(name, value))  # _put, inlined
+        self.accessed = True
+        self._set.add(name)
+        self._removed.discard(name)
+        self._snapshots.pop(name, None)
 
     def __delitem__(self, name: str) -> None:
         dict.__delitem__(self, name)

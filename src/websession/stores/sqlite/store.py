@@ -144,7 +144,12 @@ class SQLiteStore:
     def load(self, key: SessionKey) -> Record | None:
         """One primary-key SELECT on a reader connection."""
         row = self._db.read(lambda db: db.execute(_LOAD, (key,)).fetchone())
-        return None if row is None else self._checked(key, row)
+        if row is None:
+            return None
+        record = _record(row)  # _checked, inlined
+        if record is None:
+            self._db.write(lambda db: self._discard(db, key, row[0]))
+        return record
 
     def create(self, key: SessionKey, record: Record) -> bool:
         """INSERT OR IGNORE: an existing key is left alone."""

@@ -222,7 +222,7 @@ class TrackedDict(dict[str, Any]):
 
     def data_changed(self) -> bool:
         """True if a key was set or removed, or a value mutated in place."""
-        return bool(self._set or self._removed or self._mutated())
+        return bool(self._set or self._removed or (self._snapshots and self._mutated()))
 
     def rewrite_all(self) -> None:
         """Write every key back at the end of the request."""

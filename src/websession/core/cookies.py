@@ -23,6 +23,8 @@ _TOKEN_CHARS = frozenset(
 )
 # RFC 6265 cookie-octet: printable ASCII except space, DQUOTE, comma, semicolon, backslash.
 _VALUE_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F)) - set('",;\\')
+_ATTR_STOPS = frozenset(";\r\n\x00")
+"""Characters that would end or split a Path or Domain attribute."""
 
 
 def cookie_values(headers: Iterable[str], name: str) -> list[str]:
@@ -85,9 +87,10 @@ class SetCookie:
             raise ValueError(f"invalid cookie name {self.name!r}")
         if not _VALUE_CHARS.issuperset(self.value):
             raise ValueError("cookie value has characters a cookie cannot carry")
-        for label, attr in (("path", self.path), ("domain", self.domain)):
-            if attr is not None and any(c in attr for c in ";\r\n\x00"):
-                raise ValueError(f"invalid cookie {label} {attr!r}")
+        if self.path is not None and not _ATTR_STOPS.isdisjoint(self.path):
+            raise ValueError(f"invalid cookie path {self.path!r}")
+        if self.domain is not None and not _ATTR_STOPS.isdisjoint(self.domain):
+            raise ValueError(f"invalid cookie domain {self.domain!r}")
 
     def render(self) -> str:
         """Return the header value."""

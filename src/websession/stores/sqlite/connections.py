@@ -49,6 +49,11 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
+class _Local(threading.local):
+    may_wait = False
+    """True on the waiting thread (``run_waiting``), where writes wait for locks."""
+
+
 class Connections:
     """A writer connection behind a lock and a pool of reader connections."""
 
@@ -68,7 +73,7 @@ class Connections:
         self._readers: list[sqlite3.Connection] = []
         self._closed = False
         self._waiter: ThreadPoolExecutor | None = None
-        self._local = threading.local()
+        self._local = _Local()
         self._trace: Callable[[str], object] | None = None
         self._writer = self._connect(timeout, writer=True)
         self._try_writer: sqlite3.Connection | None = None
@@ -134,7 +139,7 @@ class Connections:
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the writer connection, one writer at a time. In non-blocking
         mode, off the waiting thread: raise ``WouldBlock`` rather than wait."""
-        if self._try_writer is None or getattr(self._local, "may_wait", False):
+        if self._try_writer is None or self._local.may_wait:
             return self._locked(fn, self._writer)
         if not self._lock.acquire(blocking=False):
             raise WouldBlock

@@ -183,13 +183,16 @@ def websession_cookie(name: str) -> Subject:
     return Subject(name, "asgi", app, "cookie")
 
 
-def websession_flask(name: str, url: str, store_kind: str) -> Subject:
-    """websession's Flask integration on the sync store at ``url``."""
+def websession_flask(name: str, url: str, store_kind: str, *, refresh: bool = False) -> Subject:
+    """websession's Flask integration on the sync store at ``url``; ``refresh``: its
+    ``refresh_each_request`` (Flask's ``SESSION_REFRESH_EACH_REQUEST``; off by default,
+    where a read costs no write until the refresh threshold)."""
     from websession.integrations.flask import init_app
     from websession.stores import open_store
 
     store = open_store(url)
-    app = flask_app(lambda flask: init_app(flask, store=store, config=_ws_config()))
+    config = _ws_config().replace(refresh_each_request=refresh)
+    app = flask_app(lambda flask: init_app(flask, store=store, config=config))
     return Subject(name, "wsgi", app, store_kind, handle=store, closers=[store.close])
 
 
@@ -241,8 +244,10 @@ def flask_default() -> Subject:
     return Subject("Flask default session", "wsgi", flask_app(configure), "cookie", peer=True)
 
 
-def flask_session_redis(url: str) -> Subject:
-    """Flask-Session's Redis interface (its defaults: permanent, refreshed each request)."""
+def flask_session_redis(name: str, url: str, *, refresh: bool = True) -> Subject:
+    """Flask-Session's Redis interface, permanent sessions (its default); ``refresh``:
+    ``SESSION_REFRESH_EACH_REQUEST`` (its default, on: a GET and a SET on every request
+    with a cookie; off: a read is one GET and nothing else)."""
     import redis
     from flask_session import Session
 
@@ -250,13 +255,15 @@ def flask_session_redis(url: str) -> Subject:
 
     def configure(app: Any) -> None:
         app.secret_key = SECRET
-        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=client)
+        app.config.update(
+            SESSION_TYPE="redis", SESSION_REDIS=client, SESSION_REFRESH_EACH_REQUEST=refresh
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             Session(app)
 
     app = flask_app(configure)
-    return Subject("Flask-Session Redis", "wsgi", app, "redis", peer=True, closers=[client.close])
+    return Subject(name, "wsgi", app, "redis", peer=True, closers=[client.close])
 
 
 def bare_asgi() -> Subject:

@@ -1,8 +1,10 @@
-"""End to end: each subject under uvicorn on loopback, loaded for a bounded time.
+"""End to end: each subject under uvicorn (one worker) on loopback, loaded for a bounded
+time at each of several concurrencies (keep-alive connections: 1, 8 and 64 by default).
 
-The load generator is ``wrk`` when installed (one thread, a few keep-alive
-connections), else a small asyncio HTTP/1.1 client. Both stop by themselves after
-``seconds``; only 127.0.0.1 is ever addressed.
+The load generator is ``wrk`` when installed (one thread, ``-c`` connections), else a
+small asyncio HTTP/1.1 client. Both stop by themselves after ``seconds``; only
+127.0.0.1 is ever addressed. The bare app runs first and again last, so the report
+can show how much the machine drifted during the runs.
 """
 
 from __future__ import annotations
@@ -21,18 +23,28 @@ from pathlib import Path
 
 from bench.apps import USER
 
-CONNECTIONS = 16
+CONNECTIONS = (1, 8, 64)
+"""The default concurrency sweep (wrk ``-c``)."""
 HOST = "127.0.0.1"
 
 
 @dataclass
 class Rate:
-    """Requests per second of one (subject, case) under uvicorn."""
+    """Requests per second of one (subject, case, connections) under uvicorn."""
 
     subject: str
     case: str
     rps: float
     tool: str
+    connections: int = 8
+    spread: float | None = None
+    """wrk's standard deviation of the per-second request rate over its mean (None
+    from the asyncio client)."""
+
+
+def _number(text: str) -> float:
+    scale = {"k": 1e3, "m": 1e6}.get(text[-1:].lower(), 1.0)
+    return float(text.rstrip("kKmM")) * scale
 
 
 def _free_port() -> int:
@@ -65,11 +77,11 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the e2e server did not listen on {port}")
 
 
-def _wrk(port: int, path: str, cookie: str, seconds: float) -> float:
+def _wrk(port: int, path: str, cookie: str, seconds: float, connections: int) -> Rate:
     wrk = shutil.which("wrk")
     assert wrk is not None
     result = subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "-H", f"Cookie: {cookie}",
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "-H", f"Cookie: {cookie}",
          f"http://{HOST}:{port}{path}"],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     )  # fmt: skip
@@ -78,10 +90,16 @@ def _wrk(port: int, path: str, cookie: str, seconds: float) -> float:
     found = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
     if found is None:
         raise RuntimeError(f"no Requests/sec in wrk's output:\n{result.stdout}")
-    return float(found.group(1))
+    spread = None
+    thread = re.search(r"Req/Sec\s+([\d.]+[kKmM]?)\s+([\d.]+[kKmM]?)", result.stdout)
+    if thread is not None and _number(thread.group(1)) > 0:
+        spread = _number(thread.group(2)) / _number(thread.group(1))
+    return Rate("", path, float(found.group(1)), "wrk", connections, spread)
 
 
-async def _python_load(port: int, path: str, cookie: str, seconds: float) -> float:
+async def _python_load(
+    port: int, path: str, cookie: str, seconds: float, connections: int
+) -> float:
     request = f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nCookie: {cookie}\r\n\r\n".encode("latin-1")
     deadline = time.monotonic() + seconds
     done = 0
@@ -102,14 +120,31 @@ async def _python_load(port: int, path: str, cookie: str, seconds: float) -> flo
             writer.close()
 
     start = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(worker() for _ in range(connections)))
     return done / (time.monotonic() - start)
 
 
+def _load(
+    name: str, case: str, path: str, port: int, cookie: str, seconds: float, connections: int
+) -> Rate:
+    if shutil.which("wrk"):
+        rate = _wrk(port, path, cookie, seconds, connections)
+        rate.subject, rate.case = name, case
+        return rate
+    rps = asyncio.run(_python_load(port, path, cookie, seconds, connections))
+    return Rate(name, case, rps, "asyncio client", connections)
+
+
 def run_subject(
-    name: str, cases: dict[str, str], seconds: float, env: dict[str, str]
+    name: str,
+    cases: dict[str, str],
+    seconds: float,
+    env: dict[str, str],
+    connections: tuple[int, ...] = CONNECTIONS,
+    label: str | None = None,
 ) -> list[Rate]:
-    """Serve ``name``, check it, and load each case's path for ``seconds``."""
+    """Serve ``name``, check it, and load each case's path for ``seconds`` at each
+    number of ``connections``; the rates carry ``label`` (default ``name``)."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", name, str(port)],
@@ -127,15 +162,11 @@ def run_subject(
             _, _, read = _get(port, "/read", cookie)
             if read != USER.encode():
                 raise RuntimeError(f"{name}: /read answered {read!r} under uvicorn")
-        rates = []
-        tool = "wrk" if shutil.which("wrk") else "asyncio client"
-        for case, path in cases.items():
-            if tool == "wrk":
-                rps = _wrk(port, path, cookie, seconds)
-            else:
-                rps = asyncio.run(_python_load(port, path, cookie, seconds))
-            rates.append(Rate(name, case, rps, tool))
-        return rates
+        return [
+            _load(label or name, case, path, port, cookie, seconds, count)
+            for case, path in cases.items()
+            for count in connections
+        ]
     finally:
         process.terminate()
         try:
@@ -145,12 +176,46 @@ def run_subject(
             process.wait()
 
 
+BARE_AGAIN = "bare (again, last)"
+"""The label of the bare app's second run, at the end: the drift of the machine."""
+
+
 def run_all(
-    names: list[str], cases: dict[str, str], seconds: float, sqlite_path: Path
+    names: list[str],
+    cases: dict[str, str],
+    seconds: float,
+    sqlite_path: Path,
+    connections: tuple[int, ...] = CONNECTIONS,
 ) -> list[Rate]:
-    """Every subject in turn, each case for ``seconds``."""
+    """Every subject in turn (the bare app first and, as ``BARE_AGAIN``, last), each
+    case at each concurrency for ``seconds``."""
     env = dict(os.environ, BENCH_SQLITE_PATH=str(sqlite_path))
     rates: list[Rate] = []
     for name in names:
-        rates.extend(run_subject(name, cases, seconds, env))
+        rates.extend(run_subject(name, cases, seconds, env, connections))
+    if "bare" in names:
+        rates.extend(run_subject("bare", cases, seconds, env, connections, BARE_AGAIN))
     return rates
+
+
+def bare_rps(rates: list[Rate], case: str, connections: int) -> float | None:
+    """The bare app's requests/s for ``case`` at ``connections``: the mean of its first
+    and last runs (None if it did not run)."""
+    found = [
+        r.rps
+        for r in rates
+        if r.subject in ("bare", BARE_AGAIN) and r.case == case and r.connections == connections
+    ]
+    return sum(found) / len(found) if found else None
+
+
+def rps(rates: list[Rate], subject: str, case: str, connections: int) -> float | None:
+    """The requests/s of one (subject, case, connections), or None."""
+    return next(
+        (
+            r.rps
+            for r in rates
+            if r.subject == subject and r.case == case and r.connections == connections
+        ),
+        None,
+    )

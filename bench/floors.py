@@ -2,9 +2,9 @@
 
 Each floor is what a session library would have to do at the very least for one
 request: a redis-py GET, a pipelined write (HSET + PEXPIREAT, one round trip), a psycopg
-SELECT by primary key, an aiomysql SELECT by primary key, an SQLite SELECT by primary
-key. The async clients are used where
-the ASGI middleware uses async clients.
+async SELECT by primary key and a patch UPDATE of the same shape as websession's, an
+aiomysql SELECT by primary key, an SQLite SELECT by primary key. The async clients are
+used where the ASGI middleware uses async clients.
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ class Floor:
         return time.perf_counter() - start
 
 
+SQLITE_SELECT = "sqlite3 SELECT by primary key"
+SQLITE_UPDATE = "sqlite3 UPDATE by primary key (autocommit)"
+MYSQL_SELECT = "aiomysql SELECT by primary key"
+REDIS_GET = "redis-py asyncio GET"
+REDIS_WRITE = "redis-py asyncio pipelined write (HSET+PEXPIREAT)"
+
+
 async def redis_floors(url: str) -> list[Floor]:
     """A GET and a pipelined HSET + PEXPIREAT on redis.asyncio."""
     import redis.asyncio
@@ -61,32 +68,61 @@ async def redis_floors(url: str) -> list[Floor]:
         return await pipe.execute()
 
     return [
-        Floor("redis-py GET", get, [client.aclose]),
-        Floor("redis-py pipelined write (HSET+PEXPIREAT)", write),
+        Floor(REDIS_GET, get, [client.aclose]),
+        Floor(REDIS_WRITE, write),
     ]
 
 
-async def postgres_floor(url: str) -> Floor:
-    """A psycopg SELECT by primary key on one async autocommit connection."""
+PG_SELECT = "psycopg async SELECT by primary key"
+PG_PATCH = "psycopg async patch UPDATE"
+_PG_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_floor_sessions (key TEXT PRIMARY KEY, "
+    "data JSONB NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "last_seen DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL, "
+    "absolute_expires_at DOUBLE PRECISION NOT NULL, user_id TEXT)"
+)
+_PG_COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_id"
+
+
+async def postgres_floors(url: str) -> list[Floor]:
+    """On one psycopg ``AsyncConnection`` (autocommit), a table of the same shape as
+    websession's: a SELECT of the row's columns by primary key, and a patch UPDATE of
+    the shape websession's store sends for a write (``data = (data - removed) || set``,
+    the two deadlines, the user column kept)."""
     import psycopg
 
     conn = await psycopg.AsyncConnection.connect(url.split("?", 1)[0], autocommit=True)
+    await conn.execute(_PG_TABLE)
+    now = time.time()
     await conn.execute(
-        "CREATE TABLE IF NOT EXISTS bench_floor (key text PRIMARY KEY, data jsonb NOT NULL)"
+        f"INSERT INTO bench_floor_sessions (key, {_PG_COLUMNS}) "  # noqa: S608  # constants
+        "VALUES (%s, %s::jsonb, %s, %s, %s, %s, NULL) ON CONFLICT (key) DO NOTHING",
+        (_KEY, _VALUE.decode(), now, now, now + 3600, now + 86400),
     )
-    await conn.execute(
-        "INSERT INTO bench_floor VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-        (_KEY, _VALUE.decode()),
+    select_sql = f"SELECT {_PG_COLUMNS} FROM bench_floor_sessions WHERE key = %s"  # noqa: S608
+    patch_sql = (
+        "UPDATE bench_floor_sessions SET data = (data - %s::text[]) || %s::jsonb, "
+        "last_seen = %s, expires_at = %s, "
+        "user_id = CASE WHEN %s THEN %s::text ELSE user_id END WHERE key = %s"
     )
+    counter = iter(range(1, 1 << 62))
 
     async def select() -> Any:
-        cursor = await conn.execute("SELECT data FROM bench_floor WHERE key = %s", (_KEY,))
+        cursor = await conn.execute(select_sql, (_KEY,))
         row = await cursor.fetchone()
         if row is None:
             raise AssertionError("the PostgreSQL floor SELECT found nothing")
         return row
 
-    return Floor("psycopg SELECT by primary key", select, [conn.close])
+    async def patch() -> Any:
+        stamp = time.time()
+        params = ([], f'{{"n": {next(counter)}}}', stamp, stamp + 3600, False, None, _KEY)
+        cursor = await conn.execute(patch_sql, params)
+        if cursor.rowcount != 1:
+            raise AssertionError("the PostgreSQL floor UPDATE changed no row")
+        return cursor.rowcount
+
+    return [Floor(PG_SELECT, select, [conn.close]), Floor(PG_PATCH, patch)]
 
 
 async def mysql_floor(url: str) -> Floor:
@@ -118,13 +154,15 @@ async def mysql_floor(url: str) -> Floor:
             raise AssertionError("the MySQL floor SELECT found nothing")
         return row
 
-    return Floor("aiomysql SELECT by primary key", select, [conn.close])
+    return Floor(MYSQL_SELECT, select, [conn.close])
 
 
-def sqlite_floor(path: Path) -> Floor:
-    """An SQLite SELECT by primary key (WAL, one connection)."""
+def sqlite_floors(path: Path) -> list[Floor]:
+    """An SQLite SELECT by primary key and an UPDATE of the same row, each committed on
+    its own (WAL, synchronous=NORMAL, one connection, autocommit)."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # as websession's SQLite store
     db.execute("CREATE TABLE IF NOT EXISTS floor (key TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID")
     db.execute("INSERT OR REPLACE INTO floor VALUES (?, ?)", (_KEY, _VALUE))
 
@@ -134,7 +172,13 @@ def sqlite_floor(path: Path) -> Floor:
             raise AssertionError("the SQLite floor SELECT found nothing")
         return row
 
-    return Floor("sqlite3 SELECT by primary key", select, [db.close])
+    async def write() -> Any:
+        cursor = db.execute("UPDATE floor SET data = ? WHERE key = ?", (_VALUE, _KEY))
+        if cursor.rowcount != 1:
+            raise AssertionError("the SQLite floor UPDATE changed no row")
+        return cursor.rowcount
+
+    return [Floor(SQLITE_SELECT, select, [db.close]), Floor(SQLITE_UPDATE, write)]
 
 
 async def batch_size(floor: Floor, target: float) -> int:

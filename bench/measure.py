@@ -105,6 +105,19 @@ class Timings:
         """Median seconds per request over the bare app of the same repetition."""
         return statistics.median(self.overhead[(name, case)])
 
+    def spread(self, name: str, case: str) -> float:
+        """The interquartile range of the overhead over the repetitions, in seconds."""
+        low, high = quartiles(self.overhead[(name, case)])
+        return high - low
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float]:
+    """The 25th and 75th percentiles of ``values`` (both the value if only one)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    cuts = statistics.quantiles(values, n=4, method="inclusive")
+    return cuts[0], cuts[2]
+
 
 class Timed(Protocol):
     """Anything timed as ``n`` calls in a row (the raw floors)."""

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import apps, django_apps, e2e, floors, memory, profiles
+from bench import apps, django_apps, e2e, floors, memory, profiles, targets
 from bench.count import (
     CallCounter,
     MysqlCounter,
@@ -28,38 +28,73 @@ from bench.count import (
     RedisCounter,
     SQLiteCounter,
 )
-from bench.measure import CASES, Prepared, Timings, calibrate, prepare, time_all, verify
-from bench.report import Results, Target, render
+from bench.measure import CASES, Prepared, calibrate, prepare, time_all, verify
+from bench.names import (
+    ASGI_PEERS,
+    DJANGO_CACHE,
+    DJANGO_DB,
+    FLASK_SESSION,
+    FLASK_SESSION_NO_REFRESH,
+    WS_COOKIE,
+    WS_DJANGO_REDIS,
+    WS_DJANGO_SQLITE,
+    WS_FLASK_REDIS,
+    WS_FLASK_REDIS_REFRESH,
+    WS_FLASK_SQLITE,
+    WS_MEMORY,
+    WS_MEMORY_SEALED,
+    WS_MYSQL,
+    WS_POSTGRES,
+    WS_REDIS,
+    WS_SQLITE,
+    WS_SQLITE_SEALED,
+    WSGI_PEERS,
+)
+from bench.report import Results, render
 from websession.errors import WebsessionError
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OPS_REQUESTS = 20
+PROFILED = {
+    WS_MEMORY: "memory",
+    WS_SQLITE: "sqlite",
+    WS_REDIS: "redis",
+    WS_POSTGRES: "postgres",
+    WS_FLASK_REDIS: "flask-redis",
+}
+"""The subjects whose read and write paths are profiled, and their file slugs."""
 
-WS_MEMORY, WS_SQLITE, WS_REDIS = "websession memory", "websession SQLite", "websession Redis"
-WS_POSTGRES, WS_COOKIE = "websession PostgreSQL", "websession cookie"
-WS_MYSQL = "websession MariaDB"
-WS_FLASK_SQLITE, WS_FLASK_REDIS = "websession/Flask SQLite", "websession/Flask Redis"
-STARLETTE, SS_MEMORY, SS_REDIS = (
-    "Starlette SessionMiddleware",
-    "starsessions memory",
-    "starsessions Redis",
-)
-FLASK_DEFAULT, FLASK_SESSION = "Flask default session", "Flask-Session Redis"
-WS_DJANGO_SQLITE, WS_DJANGO_REDIS = "websession/Django SQLite", "websession/Django Redis"
-DJANGO_DB, DJANGO_CACHE = "Django db (SQLite)", "Django cache (Redis)"
-WS_MEMORY_SEALED = "websession memory, encrypt_at_rest"
-WS_SQLITE_SEALED = "websession SQLite, encrypt_at_rest"
+
+def _connections(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--reps", type=int, default=15, help="interleaved repetitions")
     parser.add_argument("--batch-ms", type=float, default=25.0, help="ms per timed batch")
-    parser.add_argument("--e2e-seconds", type=float, default=5.0, help="load per e2e case")
+    parser.add_argument(
+        "--e2e-seconds", type=float, default=3.0, help="load per e2e case and concurrency"
+    )
+    parser.add_argument(
+        "--connections",
+        type=_connections,
+        default=e2e.CONNECTIONS,
+        help="e2e concurrency sweep, comma-separated (default 1,8,64)",
+    )
     parser.add_argument("--no-e2e", action="store_true", help="skip the uvicorn runs")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a rough run in about two minutes: 5 reps, 10 ms batches, 1 s per e2e point",
+    )
     parser.add_argument("--sessions", type=int, default=100_000, help="for the memory test")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reps, args.batch_ms = min(args.reps, 5), min(args.batch_ms, 10.0)
+        args.e2e_seconds, args.sessions = min(args.e2e_seconds, 1.0), min(args.sessions, 20_000)
+    return args
 
 
 def _build_django(skipped: list[str], tmp: Path) -> list[apps.Subject]:
@@ -100,9 +135,12 @@ def _build(skipped: list[str], tmp: Path) -> tuple[list[apps.Subject], list[apps
         skipped.append("Redis cases: WEBSESSION_TEST_REDIS_URL is not set")
     else:
         asgi.append(lambda: apps.websession_asgi(WS_REDIS, f"{redis_url}?prefix=bench", "redis"))
-        wsgi.append(
-            lambda: apps.websession_flask(WS_FLASK_REDIS, f"{redis_url}?prefix=benchf", "redis")
-        )
+        wsgi += [
+            lambda: apps.websession_flask(WS_FLASK_REDIS, f"{redis_url}?prefix=benchf", "redis"),
+            lambda: apps.websession_flask(
+                WS_FLASK_REDIS_REFRESH, f"{redis_url}?prefix=benchfr", "redis", refresh=True
+            ),
+        ]
     reason = apps.postgres_available()
     if postgres_url is None:
         skipped.append("PostgreSQL cases: WEBSESSION_TEST_POSTGRES_URL is not set")
@@ -130,7 +168,10 @@ def _build(skipped: list[str], tmp: Path) -> tuple[list[apps.Subject], list[apps
     wsgi.append(apps.flask_default)
     if redis_url is not None:
         asgi.append(lambda: apps.starsessions_redis(redis_url))
-        wsgi.append(lambda: apps.flask_session_redis(redis_url))
+        wsgi += [
+            lambda: apps.flask_session_redis(FLASK_SESSION, redis_url),
+            lambda: apps.flask_session_redis(FLASK_SESSION_NO_REFRESH, redis_url, refresh=False),
+        ]
     built_asgi: list[apps.Subject] = []
     built_wsgi: list[apps.Subject] = []
     for builders, built in ((asgi, built_asgi), (wsgi, built_wsgi)):
@@ -199,92 +240,6 @@ def _servers(redis: RedisCounter | None, postgres_url: str | None) -> dict[str, 
     return found
 
 
-def _targets(
-    t: Timings, names: set[str], floor: dict[str, float], rates: list[e2e.Rate]
-) -> list[Target]:
-    def over(name: str, case: str) -> float | None:
-        return t.median_overhead(name, case) if name in names else None
-
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None or b <= 0 else a / b
-
-    targets = []
-    for store in (WS_MEMORY, WS_SQLITE, WS_REDIS):
-        targets.append(
-            Target(
-                f"untouched overhead, {store} / Starlette",
-                ratio(over(store, "untouched"), over(STARLETTE, "untouched")),
-                0.5,
-            )
-        )
-    for store in (WS_MEMORY, WS_SQLITE):
-        for case in ("read", "write"):
-            for peer in (STARLETTE, SS_MEMORY):
-                targets.append(
-                    Target(
-                        f"{case} overhead, {store} / {peer}",
-                        ratio(over(store, case), over(peer, case)),
-                        0.5,
-                    )
-                )
-    get = floor.get("redis-py GET")
-    pipelined = floor.get("redis-py pipelined write (HSET+PEXPIREAT)")
-    read, write = over(WS_REDIS, "read"), over(WS_REDIS, "write")
-    targets.append(Target("Redis read overhead / raw GET", ratio(read, get), 1.15))
-    targets.append(
-        Target(
-            "Redis write: (write - read overhead) / raw pipelined write",
-            ratio(None if write is None or read is None else write - read, pipelined),
-            1.15,
-            note="the write's own round trip",
-        )
-    )
-    for case in ("read", "write"):
-        targets.append(
-            Target(
-                f"{case}: starsessions Redis / websession Redis overhead",
-                ratio(over(SS_REDIS, case), over(WS_REDIS, case)),
-                3.0,
-                at_most=False,
-            )
-        )
-    targets.append(
-        Target(
-            "PostgreSQL read overhead / raw psycopg PK SELECT",
-            ratio(over(WS_POSTGRES, "read"), floor.get("psycopg SELECT by primary key")),
-            1.2,
-        )
-    )
-    targets.append(
-        Target(
-            "MariaDB read overhead / raw aiomysql PK SELECT",
-            ratio(over(WS_MYSQL, "read"), floor.get("aiomysql SELECT by primary key")),
-            1.2,
-        )
-    )
-    for case in ("read", "write"):
-        targets.append(
-            Target(
-                f"Flask {case}: websession Redis / Flask-Session Redis overhead",
-                ratio(over(WS_FLASK_REDIS, case), over(FLASK_SESSION, case)),
-                0.4,
-            )
-        )
-    bare = {r.case: r.rps for r in rates if r.subject == "bare"}
-    for subject, goal in (("websession-sqlite", 0.85), ("websession-redis", 0.6)):
-        for case in ("read", "write"):
-            rps = next((r.rps for r in rates if r.subject == subject and r.case == case), None)
-            targets.append(
-                Target(
-                    f"e2e {case}: {subject} rps / bare rps",
-                    ratio(rps, bare.get(case)),
-                    goal,
-                    at_most=False,
-                )
-            )
-    return targets
-
-
 async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) -> dict[str, Any]:
     skipped: list[str] = []
     asgi, wsgi = _build(skipped, tmp)
@@ -306,11 +261,11 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
         await calibrate(item, target)
     redis_url = apps.env("WEBSESSION_TEST_REDIS_URL")
     postgres_url = apps.env("WEBSESSION_TEST_POSTGRES_URL")
-    floor_list: list[floors.Floor] = [floors.sqlite_floor(tmp / "floor.db")]
+    floor_list: list[floors.Floor] = floors.sqlite_floors(tmp / "floor.db")
     if redis_url is not None:
         floor_list += await floors.redis_floors(redis_url)
     if postgres_url is not None:
-        floor_list.append(await floors.postgres_floor(postgres_url))
+        floor_list += await floors.postgres_floors(postgres_url)
     mysql_url = apps.env("WEBSESSION_TEST_MYSQL_URL")
     if mysql_url is not None:
         floor_list.append(await floors.mysql_floor(mysql_url))
@@ -330,10 +285,10 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
     print("bench: profiling", flush=True)
     profile_list = []
     for item in prepared:
-        if item.subject.name in (WS_SQLITE, WS_REDIS):
+        slug = PROFILED.get(item.subject.name)
+        if slug is not None:
             for case in ("read", "write"):
-                slug = item.subject.store + "-" + case
-                path = results_dir / f"profile-{slug}.txt"
+                path = results_dir / f"profile-{slug}-{case}.txt"
                 result = await profiles.profile(item, case, 2000, path)
                 profile_list.append((result, str(path.relative_to(results_dir.parent.parent))))
     for item in [*bare.values(), *prepared]:
@@ -348,20 +303,12 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
     names = [p.subject.name for p in prepared]
     return {
         "timings": timings,
-        "asgi": [
-            n
-            for n in names
-            if n in {s.name for s in asgi} and n not in (STARLETTE, SS_MEMORY, SS_REDIS)
-        ],
-        "wsgi": [
-            n
-            for n in names
-            if n in {s.name for s in wsgi} and n not in (FLASK_DEFAULT, FLASK_SESSION)
-        ],
+        "asgi": [n for n in names if n in {s.name for s in asgi} and n not in ASGI_PEERS],
+        "wsgi": [n for n in names if n in {s.name for s in wsgi} and n not in WSGI_PEERS],
         "django": [n for n in (WS_DJANGO_SQLITE, WS_DJANGO_REDIS) if n in names],
         "django_peers": [n for n in (DJANGO_DB, DJANGO_CACHE) if n in names],
-        "asgi_peers": [n for n in (STARLETTE, SS_MEMORY, SS_REDIS) if n in names],
-        "wsgi_peers": [n for n in (FLASK_DEFAULT, FLASK_SESSION) if n in names],
+        "asgi_peers": [n for n in ASGI_PEERS if n in names],
+        "wsgi_peers": [n for n in WSGI_PEERS if n in names],
         "bare": {kind: item.subject.name for kind, item in bare.items()},
         "ops": ops,
         "floors": floor_times,
@@ -370,6 +317,15 @@ async def _in_process(args: argparse.Namespace, tmp: Path, results_dir: Path) ->
         "profiles": profile_list,
         "reps": args.reps,
     }
+
+
+def _e2e_names() -> list[str]:
+    names = ["bare", "starlette", "starsessions-memory", "websession-memory", "websession-sqlite"]
+    if apps.env("WEBSESSION_TEST_REDIS_URL"):
+        names += ["starsessions-redis", "websession-redis"]
+    if apps.env("WEBSESSION_TEST_POSTGRES_URL") and apps.postgres_available() is None:
+        names.append("websession-postgres")
+    return names
 
 
 def main(argv: list[str]) -> int:
@@ -386,31 +342,28 @@ def main(argv: list[str]) -> int:
         if args.no_e2e:
             found["skipped"].append("end-to-end runs: --no-e2e")
         else:
-            print("bench: end to end under uvicorn", flush=True)
-            names = [
-                "bare",
-                "starlette",
-                "starsessions-memory",
-                "websession-memory",
-                "websession-sqlite",
-            ]
-            if apps.env("WEBSESSION_TEST_REDIS_URL"):
-                names += ["starsessions-redis", "websession-redis"]
-            if apps.env("WEBSESSION_TEST_POSTGRES_URL") and apps.postgres_available() is None:
-                names.append("websession-postgres")
+            names = _e2e_names()
+            points = (len(names) + 1) * 2 * len(args.connections)
+            print(
+                f"bench: end to end under uvicorn, {points} points of {args.e2e_seconds:g} s",
+                flush=True,
+            )
             cases = {"read": "/read", "write": "/write"}
-            rates = e2e.run_all(names, cases, args.e2e_seconds, tmp / "e2e.db")
-    measured = (
-        set(found["asgi"])
-        | set(found["wsgi"])
-        | set(found["asgi_peers"])
-        | set(found["wsgi_peers"])
-    )
+            rates = e2e.run_all(names, cases, args.e2e_seconds, tmp / "e2e.db", args.connections)
+    measured = {
+        name
+        for kind in ("asgi", "wsgi", "asgi_peers", "wsgi_peers", "django", "django_peers")
+        for name in found[kind]
+    }
     results = Results(
-        targets=_targets(found["timings"], measured, found["floors"], rates),
+        targets=targets.issue_targets(found["timings"], measured, rates, args.connections),
+        context=targets.context_ratios(found["timings"], measured),
         rates=rates,
         memory=memory_use,
         seconds=time.monotonic() - started,
+        connections=args.connections,
+        e2e_seconds=args.e2e_seconds,
+        command=" ".join(["python -m bench", *argv]),
         **found,
     )
     text = render(results)

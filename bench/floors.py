@@ -116,7 +116,15 @@ async def postgres_floors(url: str) -> list[Floor]:
 
     async def patch() -> Any:
         stamp = time.time()
-        params = ([], f'{{"n": {next(counter)}}}', stamp, stamp + 3600, False, None, _KEY)
+        params: tuple[Any, ...] = (
+            [],
+            f'{{"n": {next(counter)}}}',
+            stamp,
+            stamp + 3600,
+            False,
+            None,
+            _KEY,
+        )
         cursor = await conn.execute(patch_sql, params)
         if cursor.rowcount != 1:
             raise AssertionError("the PostgreSQL floor UPDATE changed no row")

@@ -6,37 +6,23 @@ import datetime
 import importlib.metadata
 import os
 import platform
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bench import e2e
 from bench.count import OpCount
 from bench.e2e import Rate
-from bench.measure import CASE_TITLES, CASES, Timings
+from bench.measure import CASE_TITLES, CASES, Timings, quartiles
 from bench.memory import MemoryUse
 from bench.profiles import Profile
+from bench.targets import Ratio, Target
 
 PACKAGES = (
     "websession", "starlette", "starsessions", "flask", "flask-session", "redis", "hiredis",
-    "psycopg", "psycopg-binary", "psycopg-pool", "orjson", "uvicorn",
+    "psycopg", "psycopg-binary", "psycopg-pool", "orjson", "uvicorn", "django",
+    "aiomysql",
 )  # fmt: skip
-
-
-@dataclass
-class Target:
-    """One goal, as a ratio: met when ``value`` is on the right side of ``goal``."""
-
-    name: str
-    value: float | None
-    goal: float
-    at_most: bool = True
-    note: str = ""
-
-    def verdict(self) -> str:
-        """met / missed / not measured."""
-        if self.value is None:
-            return "not measured"
-        met = self.value <= self.goal if self.at_most else self.value >= self.goal
-        return "met" if met else "**missed**"
 
 
 @dataclass
@@ -61,6 +47,10 @@ class Results:
     skipped: list[str] = field(default_factory=list)
     servers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    context: list[tuple[str, Ratio]] = field(default_factory=list)
+    connections: tuple[int, ...] = ()
+    e2e_seconds: float = 0.0
+    command: str = ""
 
 
 def _cpu() -> str:
@@ -101,9 +91,40 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
     return lines
 
 
-def render(results: Results) -> str:
-    """The whole report as markdown."""
+def _noise(results: Results) -> str:
+    """One line on how noisy the repetitions were."""
     t = results.timings
+    bare = []
+    for kind, name in results.bare.items():
+        for case in CASES:
+            values = t.per_request.get((name, case))
+            if values:
+                low, high = quartiles(values)
+                bare.append((f"{kind} {case}", (high - low) / statistics.median(values)))
+    relative = []
+    for name in [*results.asgi, *results.wsgi, *results.django]:
+        for case in CASES:
+            if (name, case) in t.overhead:
+                middle = t.median_overhead(name, case)
+                if middle > 1e-6:
+                    relative.append(t.spread(name, case) / middle)
+    worst = max(bare, key=lambda item: item[1], default=("", 0.0))
+    text = (
+        f"noise: the bare apps' time per request varied by up to {worst[1] * 100:.0f}% "
+        f"(interquartile range / median, {worst[0]}) across repetitions"
+    )
+    if relative:
+        text += (
+            f"; websession's overheads by a median {statistics.median(relative) * 100:.0f}% "
+            f"(worst {max(relative) * 100:.0f}%)"
+        )
+    return text + (
+        ". Each table gives the overhead's interquartile range (IQR); each in-process "
+        "target gives the p25 to p75 of its ratio taken repetition by repetition."
+    )
+
+
+def _header(results: Results) -> list[str]:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         f"# websession benchmarks, {now}",
@@ -112,14 +133,20 @@ def render(results: Results) -> str:
         f"- Python {platform.python_version()} ({platform.python_implementation()})",
         f"- packages: {_versions()}",
         f"- servers: {', '.join(f'{k} {v}' for k, v in results.servers.items()) or 'none'}",
-        f"- method: apps called in-process (ASGI directly, Flask through WSGI environ); "
-        f"median of {results.reps} interleaved repetitions, each timing every subject on "
-        f"every case in a shuffled order; overhead = time minus the bare app's time in the "
-        f"same repetition; ratios are overhead / the peer's overhead (lower is better). "
-        f"Whole run: {results.seconds:.0f} s.",
+        f"- method: apps called in-process (ASGI directly, Flask and Django through WSGI "
+        f"environ); median of {results.reps} interleaved repetitions, each timing every "
+        f"subject on every case in a shuffled order; overhead = time minus the bare app's "
+        f"time in the same repetition; ratios are overhead / the peer's overhead (lower is "
+        f"better). Whole run: {results.seconds:.0f} s"
+        + (f" (`{results.command}`)." if results.command else "."),
+        f"- {_noise(results)}",
     ]
-    for skipped in results.skipped:
-        out.append(f"- skipped: {skipped}")
+    return out + [f"- skipped: {skipped}" for skipped in results.skipped]
+
+
+def _case_tables(results: Results) -> list[str]:
+    t = results.timings
+    out: list[str] = []
     for title, names, peers, kind in (
         ("ASGI", results.asgi, results.asgi_peers, "asgi"),
         ("Flask (WSGI)", results.wsgi, results.wsgi_peers, "wsgi"),
@@ -130,9 +157,9 @@ def render(results: Results) -> str:
         bare = results.bare[kind]
         for case in CASES:
             out += ["", f"## {title}: {CASE_TITLES[case]}", ""]
-            header = ["subject", "µs/request", "overhead µs", "store ops/request"]
+            header = ["subject", "µs/request", "overhead µs", "IQR µs", "store ops/request"]
             header += [f"vs {peer}" for peer in peers]
-            rows = [[bare, _us(t.median(bare, case)), "0", "0"] + [""] * len(peers)]
+            rows = [[bare, _us(t.median(bare, case)), "0", "", "0"] + [""] * len(peers)]
             for name in [*names, *peers]:
                 overhead = t.median_overhead(name, case)
                 op = results.ops.get((name, case))
@@ -140,43 +167,107 @@ def render(results: Results) -> str:
                     name,
                     _us(t.median(name, case)),
                     _us(overhead),
+                    _us(t.spread(name, case)),
                     "" if op is None else f"{op.per_request:g} {op.unit}".strip(),
                 ]
                 row += [_ratio(overhead, t.median_overhead(peer, case)) for peer in peers]
                 rows.append(row)
             out += _table(header, rows)
-    out += ["", "## Store operations per request (counted from the servers)", ""]
-    rows = []
-    for name in [*results.asgi, *results.wsgi, *results.django, *results.django_peers]:
-        ops = [results.ops.get((name, case)) for case in CASES]
-        rows.append([name, *(op.detail if op else "" for op in ops)])
-    out += _table(["subject", *(CASE_TITLES[c] for c in CASES)], rows)
-    out += ["", "## Raw floors (same run)", ""]
-    out += _table(["operation", "µs/call"], [[k, _us(v)] for k, v in results.floors.items()])
-    out += ["", "## Targets (goals, reported not asserted)", ""]
+    return out
+
+
+def _targets(results: Results) -> list[str]:
+    out = ["", "## Targets of issue 13 (goals, reported not asserted)", ""]
     out += _table(
-        ["target", "measured", "goal", "verdict"],
+        ["target", "measured", "spread", "goal", "verdict"],
         [
             [
                 tg.name + (f" ({tg.note})" if tg.note else ""),
                 "" if tg.value is None else f"{tg.value:.2f}",
-                ("≤ " if tg.at_most else "≥ ") + f"{tg.goal:g}",
+                tg.spread,
+                tg.goal_text(),
                 tg.verdict(),
             ]
             for tg in results.targets
         ],
     )
-    if results.rates:
-        tool = results.rates[0].tool
-        out += ["", f"## End to end under uvicorn ({tool}, loopback)", ""]
-        bare_rps = {r.case: r.rps for r in results.rates if r.subject == "bare"}
+    if results.context:
+        out += ["", "## Other ratios (context, no goal)", ""]
         out += _table(
-            ["subject", "case", "requests/s", "vs bare"],
+            ["ratio", "measured", "spread"],
             [
-                [r.subject, r.case, f"{r.rps:.0f}", f"{r.rps / bare_rps[r.case]:.2f}"]
-                for r in results.rates
+                [name, "" if found.value is None else f"{found.value:.2f}", found.spread]
+                for name, found in results.context
             ],
         )
+    return out
+
+
+def _e2e(results: Results) -> list[str]:
+    rates = results.rates
+    tool = rates[0].tool
+    counts = sorted({r.connections for r in rates})
+    out = [
+        "",
+        f"## End to end under uvicorn ({tool}, loopback, one worker, "
+        f"{results.e2e_seconds:g} s per point)",
+        "",
+        "requests/s at each number of connections, then the ratio to the bare app (the "
+        f"mean of its first run and `{e2e.BARE_AGAIN}`); ± is wrk's deviation of the "
+        "per-second rate.",
+        "",
+    ]
+    subjects = list(dict.fromkeys(r.subject for r in rates))
+    rows = []
+    for subject in subjects:
+        for case in dict.fromkeys(r.case for r in rates):
+            row = [subject, case]
+            for count in counts:
+                found = next(
+                    (
+                        r
+                        for r in rates
+                        if r.subject == subject and r.case == case and r.connections == count
+                    ),
+                    None,
+                )
+                bare = e2e.bare_rps(rates, case, count)
+                if found is None:
+                    row.append("")
+                    continue
+                cell = f"{found.rps:.0f}"
+                if found.spread is not None:
+                    cell += f" ±{found.spread * 100:.0f}%"
+                if bare:
+                    cell += f" ({found.rps / bare:.2f})"
+                row.append(cell)
+            rows.append(row)
+    return out + _table(["subject", "case", *(f"c={count}" for count in counts)], rows)
+
+
+def render(results: Results) -> str:
+    """The whole report as markdown."""
+    out = _header(results) + _case_tables(results)
+    out += ["", "## Store operations per request (counted from the servers)", ""]
+    rows = []
+    for name in [
+        *results.asgi,
+        *results.wsgi,
+        *results.wsgi_peers,
+        *results.django,
+        *results.django_peers,
+    ]:
+        ops = [results.ops.get((name, case)) for case in CASES]
+        rows.append([name, *(op.detail if op else "" for op in ops)])
+    out += _table(["subject", *(CASE_TITLES[c] for c in CASES)], rows)
+    out += ["", "## Raw floors (same run)", ""]
+    floor_rows = [
+        [k, _us(v), _us(_floor_iqr(results.timings, k))] for k, v in results.floors.items()
+    ]
+    out += _table(["operation", "µs/call", "IQR µs"], floor_rows)
+    out += _targets(results)
+    if results.rates:
+        out += _e2e(results)
     if results.memory is not None:
         memory = results.memory
         out += [
@@ -197,3 +288,11 @@ def render(results: Results) -> str:
                 + "; ".join(f"{lbl} {us:.1f}" for lbl, us in profile.steps)
             ]
     return "\n".join(out) + "\n"
+
+
+def _floor_iqr(timings: Timings, name: str) -> float:
+    values = timings.per_request.get((name, "floor"))
+    if not values:
+        return 0.0
+    low, high = quartiles(values)
+    return high - low

@@ -266,16 +266,13 @@ def _e2e_spread(rates: list[Rate], subject: str, case: str, count: int) -> str:
         (r for r in rates if r.subject == subject and r.case == case and r.connections == count),
         None,
     )
-    first, last = (
-        e2e.rps(rates, name, case, count) for name in (E2E_BARE, e2e.BARE_AGAIN)
-    )
+    first, last = (e2e.rps(rates, name, case, count) for name in (E2E_BARE, e2e.BARE_AGAIN))
     parts = []
     if ours is not None and ours.spread is not None:
         parts.append(f"±{ours.spread * 100:.0f}%/s")
     if first and last:
         parts.append(f"bare drift {(last - first) / first * 100:+.0f}%")
     return ", ".join(parts)
-
 
 
 def issue_targets(

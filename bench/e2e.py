@@ -26,6 +26,8 @@ from bench.apps import USER
 CONNECTIONS = (1, 8, 64)
 """The default concurrency sweep (wrk ``-c``)."""
 HOST = "127.0.0.1"
+WARM_UP = 0.5
+"""Seconds of load before each case's measured runs (pools fill, caches warm)."""
 
 
 @dataclass
@@ -162,11 +164,14 @@ def run_subject(
             _, _, read = _get(port, "/read", cookie)
             if read != USER.encode():
                 raise RuntimeError(f"{name}: /read answered {read!r} under uvicorn")
-        return [
-            _load(label or name, case, path, port, cookie, seconds, count)
-            for case, path in cases.items()
-            for count in connections
-        ]
+        rates = []
+        for case, path in cases.items():  # a short warm-up at the top concurrency first
+            _load(name, case, path, port, cookie, min(seconds, WARM_UP), max(connections))
+            rates += [
+                _load(label or name, case, path, port, cookie, seconds, count)
+                for count in connections
+            ]
+        return rates
     finally:
         process.terminate()
         try:

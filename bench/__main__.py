@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import socket
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import apps, django_apps, e2e, floors, memory, profiles, targets
+from bench import apps, django_apps, e2e, floors, memory, profiles, readme, targets
 from bench.count import (
     CallCounter,
     MysqlCounter,
@@ -90,6 +91,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--sessions", type=int, default=100_000, help="for the memory test")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--readme", type=Path, help="replace the generated performance table of this README"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.batch_ms = min(args.reps, 5), min(args.batch_ms, 10.0)
@@ -373,6 +377,12 @@ def main(argv: list[str]) -> int:
     (args.out / "latest.md").write_text(text, encoding="utf-8")
     print(text)
     print(f"bench: report written to {report}")
+    if args.readme is not None:
+        relative = Path(os.path.relpath(report, args.readme.resolve().parent)).as_posix()
+        if readme.update(args.readme, readme.summary(results, relative)):
+            print(f"bench: performance table of {args.readme} regenerated")
+        else:
+            print(f"bench: {args.readme} has no {readme.BEGIN!r} marker; left alone")
     return 0
 
 

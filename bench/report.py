@@ -53,7 +53,8 @@ class Results:
     command: str = ""
 
 
-def _cpu() -> str:
+def cpu() -> str:
+    """The CPU model."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
             for line in info:
@@ -64,7 +65,8 @@ def _cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _versions() -> str:
+def versions() -> str:
+    """The versions of the packages that matter, as one line."""
     found = []
     for name in PACKAGES:
         try:
@@ -129,9 +131,9 @@ def _header(results: Results) -> list[str]:
     out = [
         f"# websession benchmarks, {now}",
         "",
-        f"- machine: {platform.system()} {platform.machine()}, {_cpu()}, {os.cpu_count()} cores",
+        f"- machine: {platform.system()} {platform.machine()}, {cpu()}, {os.cpu_count()} cores",
         f"- Python {platform.python_version()} ({platform.python_implementation()})",
-        f"- packages: {_versions()}",
+        f"- packages: {versions()}",
         f"- servers: {', '.join(f'{k} {v}' for k, v in results.servers.items()) or 'none'}",
         f"- method: apps called in-process (ASGI directly, Flask and Django through WSGI "
         f"environ); median of {results.reps} interleaved repetitions, each timing every "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as harness
-from bench import apps, e2e, floors
+from bench import apps, e2e, floors, readme
 from bench.measure import Timings, prepare
 from bench.names import (
     FLASK_DEFAULT,
@@ -246,3 +246,40 @@ async def test_flask_session_refresh_off_reads_without_a_set_cookie() -> None:
         seen[refresh] = bool(read.set_cookies())
         await subject.close()
     assert seen == {False: False, True: True}
+
+
+def test_readme_block_is_replaced_between_its_markers(tmp_path: Path) -> None:
+    page = tmp_path / "README.md"
+    page.write_text(f"# Title\n\n{readme.BEGIN}\nold table\n{readme.END}\n\nkept\n")
+    assert readme.update(page, "new table")
+    text = page.read_text()
+    assert "old table" not in text
+    assert f"{readme.BEGIN}\nnew table\n{readme.END}\n\nkept\n" in text
+
+
+def test_readme_without_markers_is_left_alone(tmp_path: Path) -> None:
+    page = tmp_path / "README.md"
+    page.write_text("# Title\n")
+    assert not readme.update(page, "new table")
+    assert page.read_text() == "# Title\n"
+
+
+def test_readme_summary_folds_the_sweep_into_one_row_per_goal() -> None:
+    rates = _rates()
+    results = Results(
+        timings=Timings(),
+        asgi=[],
+        wsgi=[],
+        asgi_peers=[],
+        wsgi_peers=[],
+        bare={},
+        ops={},
+        floors={},
+        targets=issue_targets(Timings(), set(), rates, (1, 64)),
+        reps=15,
+        command="python -m bench --readme README.md",
+    )
+    text = readme.summary(results, "bench/results/x.md")
+    row = "| e2e read: websession-redis / bare requests/s (1 / 64 connections) | 0.90 / 0.50 |"
+    assert row in text
+    assert "[bench/results/x.md](bench/results/x.md)" in text

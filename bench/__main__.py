@@ -95,6 +95,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "--readme", type=Path, help="replace the generated performance table of this README"
     )
     args = parser.parse_args(argv)
+    if args.e2e_seconds < 1:
+        parser.error("--e2e-seconds: at least 1 (wrk runs whole seconds)")
     if args.quick:
         args.reps, args.batch_ms = min(args.reps, 5), min(args.batch_ms, 10.0)
         args.e2e_seconds, args.sessions = min(args.e2e_seconds, 1.0), min(args.sessions, 20_000)
@@ -353,7 +355,9 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
             cases = {"read": "/read", "write": "/write"}
-            rates = e2e.run_all(names, cases, args.e2e_seconds, tmp / "e2e.db", args.connections)
+            rates = e2e.run_all(
+                names, cases, args.e2e_seconds, tmp / "e2e.db", args.connections, found["skipped"]
+            )
     measured = {
         name
         for kind in ("asgi", "wsgi", "asgi_peers", "wsgi_peers", "django", "django_peers")

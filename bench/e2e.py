@@ -26,7 +26,7 @@ from bench.apps import USER
 CONNECTIONS = (1, 8, 64)
 """The default concurrency sweep (wrk ``-c``)."""
 HOST = "127.0.0.1"
-WARM_UP = 0.5
+WARM_UP = 1.0
 """Seconds of load before each case's measured runs (pools fill, caches warm)."""
 
 
@@ -82,8 +82,9 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
 def _wrk(port: int, path: str, cookie: str, seconds: float, connections: int) -> Rate:
     wrk = shutil.which("wrk")
     assert wrk is not None
+    whole = max(1, round(seconds))  # wrk takes whole seconds only
     result = subprocess.run(
-        [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "-H", f"Cookie: {cookie}",
+        [wrk, "-t1", f"-c{connections}", f"-d{whole}s", "-H", f"Cookie: {cookie}",
          f"http://{HOST}:{port}{path}"],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     )  # fmt: skip
@@ -191,15 +192,23 @@ def run_all(
     seconds: float,
     sqlite_path: Path,
     connections: tuple[int, ...] = CONNECTIONS,
+    failures: list[str] | None = None,
 ) -> list[Rate]:
     """Every subject in turn (the bare app first and, as ``BARE_AGAIN``, last), each
-    case at each concurrency for ``seconds``."""
+    case at each concurrency for ``seconds``. With ``failures``, a subject that fails
+    is noted there and the others still run."""
     env = dict(os.environ, BENCH_SQLITE_PATH=str(sqlite_path))
     rates: list[Rate] = []
-    for name in names:
-        rates.extend(run_subject(name, cases, seconds, env, connections))
+    runs = [(name, name) for name in names]
     if "bare" in names:
-        rates.extend(run_subject("bare", cases, seconds, env, connections, BARE_AGAIN))
+        runs.append(("bare", BARE_AGAIN))
+    for name, label in runs:
+        try:
+            rates.extend(run_subject(name, cases, seconds, env, connections, label))
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            if failures is None:
+                raise
+            failures.append(f"end to end, {label}: {type(exc).__name__}: {exc}")
     return rates
 
 

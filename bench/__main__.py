@@ -75,7 +75,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=15, help="interleaved repetitions")
     parser.add_argument("--batch-ms", type=float, default=25.0, help="ms per timed batch")
     parser.add_argument(
-        "--e2e-seconds", type=float, default=3.0, help="load per e2e case and concurrency"
+        "--e2e-seconds", type=float, default=2.0, help="load per e2e case and concurrency"
     )
     parser.add_argument(
         "--connections",
@@ -83,11 +83,14 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         default=e2e.CONNECTIONS,
         help="e2e concurrency sweep, comma-separated (default 1,8,64)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved e2e rounds (median taken)"
+    )
     parser.add_argument("--no-e2e", action="store_true", help="skip the uvicorn runs")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a rough run in about two minutes: 5 reps, 10 ms batches, 1 s per e2e point",
+        help="a rough run in about two minutes: 5 reps, 10 ms batches, one e2e round of 1 s",
     )
     parser.add_argument("--sessions", type=int, default=100_000, help="for the memory test")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -100,6 +103,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     if args.quick:
         args.reps, args.batch_ms = min(args.reps, 5), min(args.batch_ms, 10.0)
         args.e2e_seconds, args.sessions = min(args.e2e_seconds, 1.0), min(args.sessions, 20_000)
+        args.rounds = 1
     return args
 
 
@@ -349,14 +353,20 @@ def main(argv: list[str]) -> int:
             found["skipped"].append("end-to-end runs: --no-e2e")
         else:
             names = _e2e_names()
-            points = (len(names) + 1) * 2 * len(args.connections)
+            points = len(names) * 2 * len(args.connections) * args.rounds
             print(
-                f"bench: end to end under uvicorn, {points} points of {args.e2e_seconds:g} s",
+                f"bench: end to end under uvicorn, {points} loads of {args.e2e_seconds:g} s",
                 flush=True,
             )
             cases = {"read": "/read", "write": "/write"}
             rates = e2e.run_all(
-                names, cases, args.e2e_seconds, tmp / "e2e.db", args.connections, found["skipped"]
+                names,
+                cases,
+                args.e2e_seconds,
+                tmp / "e2e.db",
+                args.connections,
+                found["skipped"],
+                args.rounds,
             )
     measured = {
         name

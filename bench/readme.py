@@ -55,8 +55,8 @@ def summary(results: Results, report: str) -> str:
         f"`{results.command}`, {results.seconds / 60:.0f} minutes; every ratio is taken "
         f"within that one run ([{report}]({report}) has every number, the store operations "
         "counted from the servers, the raw floors and the profiles). Spread: the p25 to "
-        "p75 of the ratio taken repetition by repetition (in-process), or wrk's deviation "
-        "of the rate and the bare app's drift (end to end).",
+        "p75 of the ratio taken repetition by repetition (in-process) or round by round "
+        "(end to end, with wrk's deviation of the per-second rate).",
         "",
         "| target (issue 13) | measured (spread) | goal | verdict |",
         "|---|---|---|---|",

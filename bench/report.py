@@ -207,39 +207,31 @@ def _targets(results: Results) -> list[str]:
 
 def _e2e(results: Results) -> list[str]:
     rates = results.rates
-    tool = rates[0].tool
     counts = sorted({r.connections for r in rates})
+    rounds = max(len(r.samples) for r in rates)
     out = [
         "",
-        f"## End to end under uvicorn ({tool}, loopback, one worker, "
-        f"{results.e2e_seconds:g} s per point)",
+        f"## End to end under uvicorn ({rates[0].tool}, loopback, one worker, "
+        f"{results.e2e_seconds:g} s per point, {rounds} interleaved rounds)",
         "",
-        "requests/s at each number of connections, then the ratio to the bare app (the "
-        f"mean of its first run and `{e2e.BARE_AGAIN}`); ± is wrk's deviation of the "
-        "per-second rate.",
+        "Median requests/s at each number of connections; ± is the interquartile range "
+        "of the rounds over the median; in brackets, the ratio to the bare app.",
         "",
     ]
-    subjects = list(dict.fromkeys(r.subject for r in rates))
     rows = []
-    for subject in subjects:
+    for subject in dict.fromkeys(r.subject for r in rates):
         for case in dict.fromkeys(r.case for r in rates):
             row = [subject, case]
             for count in counts:
-                found = next(
-                    (
-                        r
-                        for r in rates
-                        if r.subject == subject and r.case == case and r.connections == count
-                    ),
-                    None,
-                )
+                found = e2e.find(rates, subject, case, count)
                 bare = e2e.bare_rps(rates, case, count)
                 if found is None:
                     row.append("")
                     continue
                 cell = f"{found.rps:.0f}"
-                if found.spread is not None:
-                    cell += f" ±{found.spread * 100:.0f}%"
+                spread = found.spread()
+                if spread is not None:
+                    cell += f" ±{spread * 100:.0f}%"
                 if bare:
                     cell += f" ({found.rps / bare:.2f})"
                 row.append(cell)

@@ -3,9 +3,9 @@
 Each in-process ratio is the median numerator over the median denominator; its spread
 is the interquartile range of the same ratio taken repetition by repetition (both sides
 come from the same repetition), so a reader can judge a ratio that sits near its goal.
-End-to-end ratios are requests/s over the bare app's (the mean of its first and last
-runs); their spread is wrk's relative deviation of the per-second rate and the bare
-app's drift between its two runs.
+End-to-end ratios are median requests/s over the bare app's median in the same rounds;
+their spread is the p25 to p75 of the ratio taken round by round, and wrk's deviation
+of the per-second rate.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from bench.measure import Timings, quartiles
 from bench.names import (
     DJANGO_CACHE,
     DJANGO_DB,
-    E2E_BARE,
     E2E_MEMORY,
     E2E_REDIS,
     E2E_SQLITE,
@@ -262,16 +261,14 @@ def _e2e(rates: list[Rate], connections: Sequence[int]) -> list[Target]:
 
 
 def _e2e_spread(rates: list[Rate], subject: str, case: str, count: int) -> str:
-    ours = next(
-        (r for r in rates if r.subject == subject and r.case == case and r.connections == count),
-        None,
-    )
-    first, last = (e2e.rps(rates, name, case, count) for name in (E2E_BARE, e2e.BARE_AGAIN))
     parts = []
-    if ours is not None and ours.spread is not None:
-        parts.append(f"±{ours.spread * 100:.0f}%/s")
-    if first and last:
-        parts.append(f"bare drift {(last - first) / first * 100:+.0f}%")
+    per_round = e2e.round_ratios(rates, subject, case, count)
+    if len(per_round) > 1:
+        low, high = quartiles(per_round)
+        parts.append(f"{low:.2f} to {high:.2f}")
+    ours = e2e.find(rates, subject, case, count)
+    if ours is not None and ours.deviation is not None:
+        parts.append(f"wrk ±{ours.deviation * 100:.0f}%")
     return ", ".join(parts)
 
 

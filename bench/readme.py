@@ -36,12 +36,12 @@ def _rows(targets: list[Target]) -> list[str]:
         spread = f" ({target.spread})" if target.spread else ""
         rows.append(
             f"| {target.name} | {_value(target)}{spread} | {target.goal_text()} | "
-            f"{target.verdict()} |"
+            f"{target.verdict_text()} |"
         )
     for label, found in sweep.items():
         counts = " / ".join(t.name.split(", ", 1)[1].split(" ", 1)[0] for t in found)
         values = " / ".join(_value(t) or "-" for t in found)
-        verdicts = " / ".join(t.verdict() for t in found)
+        verdicts = " / ".join(t.verdict_text() for t in found)
         rows.append(f"| {label.format(counts)} | {values} | {found[0].goal_text()} | {verdicts} |")
     return rows
 

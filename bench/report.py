@@ -188,7 +188,7 @@ def _targets(results: Results) -> list[str]:
                 "" if tg.value is None else f"{tg.value:.2f}",
                 tg.spread,
                 tg.goal_text(),
-                tg.verdict(),
+                tg.verdict_text(),
             ]
             for tg in results.targets
         ],

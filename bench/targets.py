@@ -69,6 +69,19 @@ class Target:
             met = self.value <= self.goal if self.at_most else self.value >= self.goal
         return "met" if met else "**missed**"
 
+    def shortfall(self) -> str:
+        """How far a missed target is from its goal (empty when met or not measured)."""
+        if self.verdict() != "**missed**" or self.value is None or self.goal <= 0:
+            return ""
+        if self.at_most:
+            return f"{self.value / self.goal - 1:.0%} over"
+        return f"{1 - self.value / self.goal:.0%} under"
+
+    def verdict_text(self) -> str:
+        """The verdict, with the shortfall of a missed target."""
+        short = self.shortfall()
+        return f"{self.verdict()} ({short})" if short else self.verdict()
+
     def goal_text(self) -> str:
         """``≤ 0.5``, ``< 1``, ``≥ 0.85`` …"""
         sign = ("<" if self.strict else "≤") if self.at_most else (">" if self.strict else "≥")

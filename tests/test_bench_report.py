@@ -290,3 +290,9 @@ def test_readme_summary_folds_the_sweep_into_one_row_per_goal() -> None:
     row = "| e2e read: websession-redis / bare requests/s (1 / 64 connections) | 0.95 / 0.50 |"
     assert row in text
     assert "[bench/results/x.md](bench/results/x.md)" in text
+
+
+def test_a_missed_target_says_by_how_much() -> None:
+    assert Target("over", 0.6, 0.5).verdict_text() == "**missed** (20% over)"
+    assert Target("under", 0.6, 0.8, at_most=False).verdict_text() == "**missed** (25% under)"
+    assert Target("met", 0.4, 0.5).verdict_text() == "met"

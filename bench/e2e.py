@@ -178,7 +178,13 @@ def run_all(
             server.stop()
     if failures is None and noted:
         raise RuntimeError("; ".join(noted))
-    return [_rate(key, found) for key, found in samples.items()]
+    return [  # in the order of names, the cases and the connections
+        _rate((name, case, count), samples[(name, case, count)])
+        for name in names
+        for case in cases
+        for count in connections
+        if (name, case, count) in samples
+    ]
 
 
 def _rate(key: tuple[str, str, int], found: list[load.Load]) -> Rate:

@@ -2,7 +2,7 @@
 # Benchmarks against the peers, side by side in one run: install the bench extra, start
 # Redis, PostgreSQL and MariaDB on loopback as make test does, run python -m bench (report
 # in bench/results/), and stop the servers (also on failure). With no arguments (make
-# bench: the full run, about 8 minutes on 2 cores) it also regenerates the README's
+# bench: the full run, about 6 minutes on 2 cores) it also regenerates the README's
 # performance table. Arguments go to the harness instead, e.g. scripts/bench.sh --quick
 # (about 2 minutes) or scripts/bench.sh --reps 5 --no-e2e.
 set -euo pipefail

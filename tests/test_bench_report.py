@@ -4,6 +4,7 @@ the timings here are made up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -227,32 +228,35 @@ def test_quick_mode_and_the_connections_option() -> None:
     assert harness._arguments([]).connections == (1, 8, 64)
 
 
-async def test_flask_refresh_each_request_sets_a_cookie_on_reads(tmp_path: Path) -> None:
+async def _cookie_on_read(build: Callable[[bool], apps.Subject]) -> dict[bool, bool]:
+    """For refresh off and on: whether a read request sets a cookie."""
     seen = {}
     for refresh in (False, True):
-        subject = apps.websession_flask(
-            "ws", f"sqlite:///{tmp_path / f'{refresh}.db'}", "sqlite", refresh=refresh
-        )
+        subject = build(refresh)
         prepared = await prepare(subject)
         read = await prepared.drivers["read"].once()
         assert read.body == apps.USER.encode()
         seen[refresh] = bool(read.set_cookies())
         await subject.close()
-    assert seen == {False: False, True: True}
+    return seen
+
+
+async def test_flask_refresh_each_request_sets_a_cookie_on_reads(tmp_path: Path) -> None:
+    def build(refresh: bool) -> apps.Subject:
+        url = f"sqlite:///{tmp_path / f'{refresh}.db'}"
+        return apps.websession_flask("ws", url, "sqlite", refresh=refresh)
+
+    assert await _cookie_on_read(build) == {False: False, True: True}
 
 
 @pytest.mark.redis
 async def test_flask_session_refresh_off_reads_without_a_set_cookie() -> None:
     redis_url = server_url("redis")
-    seen = {}
-    for refresh in (False, True):
-        subject = apps.flask_session_redis("fs", redis_url, refresh=refresh)
-        prepared = await prepare(subject)
-        read = await prepared.drivers["read"].once()
-        assert read.body == apps.USER.encode()
-        seen[refresh] = bool(read.set_cookies())
-        await subject.close()
-    assert seen == {False: False, True: True}
+
+    def build(refresh: bool) -> apps.Subject:
+        return apps.flask_session_redis("fs", redis_url, refresh=refresh)
+
+    assert await _cookie_on_read(build) == {False: False, True: True}
 
 
 def test_readme_block_is_replaced_between_its_markers(tmp_path: Path) -> None:

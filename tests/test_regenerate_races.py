@@ -32,6 +32,7 @@ from websession import SessionConfig, SessionMiddleware, SetCookie, get_session,
 from websession.auth._async.revocation import indexed_async
 from websession.auth._async.revocation import revoke_user as revoke_user_async
 from websession.auth._sync.revocation import indexed, revoke_user
+from websession.backends.cookie import CookieBackend
 from websession.core.session import Session
 from websession.core.tokens import hash_token
 from websession.integrations.flask import get_session as flask_get_session
@@ -65,7 +66,7 @@ def key_of(cookie: str) -> SessionKey:
 class AsgiRace:
     """``/elevate`` waits, once its session is loaded, until ``go`` is set."""
 
-    def __init__(self, store: AsyncStore, regenerates: int) -> None:
+    def __init__(self, store: AsyncStore | CookieBackend, regenerates: int) -> None:
         self.store = store
         self.expected = regenerates
         self.arrived = 0
@@ -197,6 +198,66 @@ async def test_asgi_two_concurrent_regenerates_leave_one_live_copy(
         assert await async_store.load(old_key) is None
         who = await client.get("/whoami", headers={"cookie": f"session={live[0].value}"})
         assert who.json() == {"user": "alice", "cart": [1]}
+
+
+# -- encrypted cookies, revocations in each store ---------------------------------------
+
+
+@pytest.mark.parametrize("conflict", ["logout", "revoke-user"])
+async def test_cookie_backend_a_logout_or_revoke_during_a_regenerate_is_not_undone(
+    async_store: AsyncStore, conflict: str
+) -> None:
+    backend = CookieBackend(CONFIG, revocations=async_store)
+    race = AsgiRace(backend, regenerates=1)
+    async with race.client() as client:
+        headers = await login_async(client)
+
+        async def elevate() -> httpx.Response:
+            response = await client.get("/elevate", headers=headers)
+            client.cookies.clear()
+            return response
+
+        async def end_elsewhere() -> None:
+            await asyncio.wait_for(race.all_loaded.wait(), WAIT)
+            if conflict == "logout":
+                ended = await client.get("/logout", headers=headers)
+                client.cookies.clear()
+                assert set_cookie(ended.headers.get_list("set-cookie")).deletes
+            else:
+                await backend.revoke_user("alice")
+            race.go.set()
+
+        response, _ = await asyncio.gather(elevate(), end_elsewhere())
+        assert response.status_code == 200
+        assert set_cookie(response.headers.get_list("set-cookie")).deletes
+        replay = await client.get("/whoami", headers=headers)
+        assert replay.json() == {"user": None, "cart": None}
+
+
+async def test_cookie_backend_two_concurrent_regenerates_leave_one_live_cookie(
+    async_store: AsyncStore,
+) -> None:
+    race = AsgiRace(CookieBackend(CONFIG, revocations=async_store), regenerates=2)
+    async with race.client() as client:
+        headers = await login_async(client)
+
+        async def elevate() -> httpx.Response:
+            response = await client.get("/elevate", headers=headers)
+            client.cookies.clear()
+            return response
+
+        async def open_gate() -> None:
+            await asyncio.wait_for(race.all_loaded.wait(), WAIT)  # both loaded
+            race.go.set()
+
+        first, second, _ = await asyncio.gather(elevate(), elevate(), open_gate())
+        cookies = [set_cookie(r.headers.get_list("set-cookie")) for r in (first, second)]
+        live = [c for c in cookies if not c.deletes]
+        assert len(live) == 1
+        who = await client.get("/whoami", headers={"cookie": f"session={live[0].value}"})
+        assert who.json() == {"user": "alice", "cart": [1]}
+        replay = await client.get("/whoami", headers=headers)
+        assert replay.json() == {"user": None, "cart": None}
 
 
 # -- Flask -------------------------------------------------------------------------------

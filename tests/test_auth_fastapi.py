@@ -159,3 +159,13 @@ def test_websession_imports_no_password_hasher() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+async def test_a_signed_in_users_page_is_not_stored_by_the_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 10: private pages must not survive logout in the browser's cache."""
+    await log_in(client)
+    response = await client.get("/me")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"

@@ -383,3 +383,14 @@ def test_safe_next_keeps_only_local_paths(value: object, expected: str) -> None:
 def test_wants_html_follows_the_accept_header(accept: str, html: bool) -> None:
     scope = {"type": "http", "headers": [(b"accept", accept.encode())]}
     assert wants_html(Request(scope)) is html
+
+
+async def test_a_signed_in_users_page_is_not_stored_by_the_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 10: private pages must not survive logout in the browser's cache."""
+    await log_in(client)
+    response = await client.get("/me", headers=JSON)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert "cookie" in response.headers["vary"].lower()

@@ -103,12 +103,14 @@ def test_a_rotated_out_key_is_refused() -> None:
 
 
 class CountingKey:
+    """Counts the per-message keys derived by a codec's master keys."""
+
     def __init__(self, inner: Any, calls: list[int]) -> None:
         self.inner, self.calls = inner, calls
 
-    def decrypt(self, *args: Any) -> bytes:
+    def digest(self, message: bytes) -> bytes:
         self.calls.append(1)
-        result: bytes = self.inner.decrypt(*args)
+        result: bytes = self.inner.digest(message)
         return result
 
 
@@ -120,7 +122,7 @@ def test_the_key_id_picks_one_key_no_loop() -> None:
     assert c.open(codec(OLD).seal(payload())) is not None
     assert len(calls) == 1
     assert c.open(codec("z" * 32).seal(payload())) is None
-    assert len(calls) == 1  # an unknown key id is refused before any decryption
+    assert len(calls) == 1  # an unknown key id is refused before any key is derived
 
 
 def test_duplicate_secrets_are_a_config_error() -> None:

@@ -7,6 +7,14 @@
   current parameters when the hasher is built (at start-up, not on the first unknown
   user), so a login for a user who does not exist costs the same time
   as one with a wrong password (no account enumeration by timing).
+* A stored hash made with older, cheaper parameters (or one that cannot be read)
+  would answer a wrong password faster than the dummy does, telling an attacker the
+  account exists. So a failed ``verify`` of such a hash is padded with argon2id work
+  making up the difference, counted in memory blocks times passes
+  (``time_cost * memory_cost``, the parallelism of the current parameters), and every
+  wrong password costs what the current parameters cost. A hash made with *more*
+  expensive parameters (after lowering them) is not padded down: it still costs more
+  until the user's next login re-hashes it.
 * ``needs_rehash`` is true for a hash made with other parameters: the service
   re-hashes the password on the next successful login.
 
@@ -26,6 +34,7 @@ from websession.errors import ConfigError
 _MISSING: ImportError | None = None
 try:
     import argon2
+    import argon2.low_level
     from argon2.exceptions import InvalidHashError, VerificationError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     _MISSING = exc  # raised when a hasher is made: the CLI imports auth without it
@@ -33,6 +42,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 __all__ = ["PasswordHasher", "check_password"]
 
 _DUMMY_PASSWORD = "websession: no such user"  # noqa: S105 - not a credential
+_PAD_SALT = b"websession: padding"
+_MAX_PADDINGS = 64  # distinct older parameter sets remembered
 
 
 def normalize_password(password: str) -> str:
@@ -82,6 +93,10 @@ class PasswordHasher:
             parallelism=config.parallelism,
             type=argon2.Type.ID,
         )
+        self._cost = config.time_cost * config.memory_cost
+        self._memory = config.memory_cost
+        self._parallelism = config.parallelism
+        self._paddings: dict[str, tuple[int, int] | None] = {}
         self._slots = threading.BoundedSemaphore(config.hash_workers)
         # built now, at start-up: the first unknown-user login costs what any other does
         self._dummy = self._hasher.hash(_DUMMY_PASSWORD)
@@ -93,13 +108,19 @@ class PasswordHasher:
     def verify(self, password_hash: str, password: str) -> bool:
         """True if ``password`` matches ``password_hash``. Blocking.
 
-        A malformed stored hash never matches (it fails closed).
+        A malformed stored hash never matches (it fails closed). A mismatch against a
+        hash cheaper than the current parameters is padded up to their cost.
         """
-        return self._verify(password_hash, password)
+        with self._slots:
+            matched = self._check(password_hash, password)
+            if not matched:
+                self._pad(password_hash)
+            return matched
 
     def verify_dummy(self, password: str) -> bool:
         """Do the work of ``verify`` against a hash of no one's password; False."""
-        self._verify(self._dummy, password)
+        with self._slots:
+            self._check(self._dummy, password)
         return False
 
     def needs_rehash(self, password_hash: str) -> bool:
@@ -109,16 +130,56 @@ class PasswordHasher:
         except (InvalidHashError, ValueError):
             return True
 
+    def padding(self, password_hash: str) -> tuple[int, int] | None:
+        """The argon2id ``(time_cost, memory_cost)`` added to a failed verification of
+        ``password_hash``, or None if it costs at least the current parameters."""
+        prefix = password_hash.rpartition("$")[0].rpartition("$")[0]  # without salt, hash
+        if prefix in self._paddings:
+            return self._paddings[prefix]
+        try:
+            params = argon2.extract_parameters(password_hash)
+            cost = params.time_cost * params.memory_cost
+        except (InvalidHashError, ValueError):
+            cost = 0  # fails at once: pad it all
+        padding = _padding(self._cost - cost, self._memory, self._parallelism)
+        if len(self._paddings) < _MAX_PADDINGS:
+            self._paddings[prefix] = padding
+        return padding
+
+    def _pad(self, password_hash: str) -> None:
+        padding = self.padding(password_hash)
+        if padding is not None:
+            time_cost, memory_cost = padding
+            argon2.low_level.hash_secret_raw(
+                b"",
+                _PAD_SALT,
+                time_cost=time_cost,
+                memory_cost=memory_cost,
+                parallelism=self._parallelism,
+                hash_len=16,
+                type=argon2.Type.ID,
+            )
+
     def _hash(self, password: str) -> str:
         with self._slots:
             return self._hasher.hash(normalize_password(password))
 
-    def _verify(self, password_hash: str, password: str) -> bool:
-        with self._slots:
-            try:
-                return self._hasher.verify(password_hash, normalize_password(password))
-            except (VerificationError, InvalidHashError):
-                return False
+    def _check(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, normalize_password(password))
+        except (VerificationError, InvalidHashError):
+            return False
 
     def _dummy_hash(self) -> str:
         return self._dummy
+
+
+def _padding(work: int, memory: int, parallelism: int) -> tuple[int, int] | None:
+    """argon2id ``(time_cost, memory_cost)`` doing about ``work`` memory blocks times
+    passes, with the fewest passes over at most ``memory`` KiB; None for less than the
+    smallest argon2 memory (``8 * parallelism`` KiB, a negligible cost)."""
+    smallest = 8 * parallelism
+    if work < smallest:
+        return None
+    passes = -(-work // memory)
+    return passes, max(smallest, work // passes)

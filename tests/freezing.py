@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,16 +29,25 @@ def postgres_pids(data: Path) -> list[int]:
 
 
 @contextlib.contextmanager
-def frozen(pids: list[int]) -> Iterator[None]:
-    """Stop ``pids`` (SIGSTOP) for the block; continue them afterwards, also on failure."""
-    stopped = []
+def frozen(pids: list[int], at_most: float = 30.0) -> Iterator[None]:
+    """Stop ``pids`` (SIGSTOP) for the block, and at most ``at_most`` seconds (a timer
+    thaws them, so code that hangs on the frozen server still ends); continue them
+    afterwards, also on failure."""
+    stopped: list[int] = []
+
+    def thaw() -> None:
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    timer = threading.Timer(at_most, thaw)
     try:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
                 stopped.append(pid)
+        timer.start()
         yield
     finally:
-        for pid in stopped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        timer.cancel()
+        thaw()

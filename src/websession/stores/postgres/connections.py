@@ -22,9 +22,10 @@ def reporting(health: Health) -> type[psycopg.Connection[Any]]:
     class Reporting(psycopg.Connection[Any]):
         @classmethod
         def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            health.connecting()
             try:
                 conn = super().connect(conninfo, **kwargs)
-            except psycopg.Error as exc:
+            except BaseException as exc:
                 health.connect_failed(exc)
                 raise
             health.connected()
@@ -39,9 +40,10 @@ def async_reporting(health: Health) -> type[psycopg.AsyncConnection[Any]]:
     class AsyncReporting(psycopg.AsyncConnection[Any]):
         @classmethod
         async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            health.connecting()
             try:
                 conn = await super().connect(conninfo, **kwargs)
-            except psycopg.Error as exc:
+            except BaseException as exc:
                 health.connect_failed(exc)
                 raise
             health.connected()

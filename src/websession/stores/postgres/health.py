@@ -1,11 +1,15 @@
 """Whether a PostgreSQL server answers, shared by the threads or tasks of one store.
 
-Every connection attempt of the pool reports here (``connect_failed``/``connected``,
-through the connection class of ``connections.py``), each with its own timestamp, so
-the question "was the server unreachable?" has one answer for every caller at once: the
-last attempt failed. A wait for a pooled connection that ends in a timeout then reads
-as "unreachable" to every caller during an outage, and as "no connection became free"
-only while the server does answer (a pool too small for the load).
+Every connection attempt of the pool reports here (``connecting`` and then
+``connect_failed``/``connected``, through the connection class of ``connections.py``),
+and so does every statement cut off by the store's deadline (``no_answer``), each with
+its own timestamp, so the question "is the server unreachable?" has one answer for
+every caller at once: the last connection attempt failed, or one has been pending
+longer than the timeout, or a statement got no answer within the last deadline period
+(a frozen server accepts connections but never answers). A wait for a pooled
+connection that ends in a timeout then reads as "unreachable" to every caller during
+an outage, and as "no connection became free" only while the server does answer (a
+pool too small for the load).
 
 While the server is unreachable the store answers at once (a fast 503) rather than
 have every request wait out its timeout: a short window (``WINDOW``) after each
@@ -52,25 +56,45 @@ class Health:
         self._lock = threading.Lock()
         self._failed_at = 0.0
         self._connected_at = 0.0
+        self._silent_at = -timeout * 10  # the last statement cut off by the deadline
+        self._pending = 0  # connection attempts under way
+        self._pending_since = 0.0
         self._cause: BaseException | None = None
         self._open_until = 0.0  # while now is before it: fail fast (0: closed)
         self._logs = _Logs()
 
     @property
     def unreachable(self) -> bool:
-        """True if the last connection attempt failed."""
-        return self._failed_at > self._connected_at
+        """True if the last connection attempt failed, one has been under way for
+        longer than the timeout, or a statement got no answer in the last two
+        timeouts."""
+        now = monotonic()
+        return (
+            self._failed_at > self._connected_at
+            or (self._pending > 0 and now - self._pending_since > self._timeout)
+            or now - self._silent_at < 2 * self._timeout
+        )
+
+    def connecting(self) -> None:
+        """A connection attempt starts."""
+        with self._lock:
+            if not self._pending:
+                self._pending_since = monotonic()
+            self._pending += 1
 
     def connect_failed(self, exc: BaseException) -> None:
         """A connection attempt failed with ``exc``."""
         with self._lock:
-            self._failed_at = monotonic()
+            self._failed_at = self._pending_since = monotonic()
+            self._pending = max(0, self._pending - 1)
             self._cause = exc
 
     def connected(self) -> None:
         """A connection attempt succeeded: the server answers again."""
         with self._lock:
-            self._connected_at = monotonic()
+            self._connected_at = self._pending_since = monotonic()
+            self._pending = max(0, self._pending - 1)
+            self._silent_at = -self._timeout * 10
             was_open, self._open_until = self._open_until, 0.0
         if was_open:
             logger.warning("the PostgreSQL %s at %s answers again", self._what, self._host)
@@ -102,6 +126,9 @@ class Health:
         """The StoreError for a driver error, logged once per interval, and the window
         of fast failures opened if the server is unreachable."""
         if isinstance(exc, DeadlineExpired):
+            with self._lock:
+                self._silent_at = monotonic()
+                self._cause = exc
             self._logs.once(
                 "deadline",
                 "the PostgreSQL %s at %s did not answer within %ss (frozen, overloaded "

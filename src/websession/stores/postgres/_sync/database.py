@@ -161,7 +161,7 @@ class Database:
             expired = alarm.disarm()
             self.lease.failed(conn)
             if expired:
-                raise DeadlineExpired("no answer before the deadline") from exc
+                raise DeadlineExpired("no answer within the timeout") from exc
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
                 raise ConnectionLost("the pooled connection was dead") from exc
             raise

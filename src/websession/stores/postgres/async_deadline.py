@@ -24,9 +24,10 @@ __all__ = ["AsyncAlarm"]
 class AsyncAlarm:
     """Shuts ``conn``'s socket at ``deadline`` (``time.monotonic``) unless disarmed."""
 
-    __slots__ = ("_fd", "_handle", "fired")
+    __slots__ = ("_fd", "_handle", "deadline", "fired")
 
     def __init__(self, conn: psycopg.AsyncConnection[Any], deadline: float) -> None:
+        self.deadline = deadline
         self._fd = conn.pgconn.socket
         self.fired = False
         delay = deadline - monotonic()

@@ -25,8 +25,11 @@ def reporting(health: Health) -> type[psycopg.Connection[Any]]:
             health.connecting()
             try:
                 conn = super().connect(conninfo, **kwargs)
-            except BaseException as exc:
+            except psycopg.Error as exc:
                 health.connect_failed(exc)
+                raise
+            except BaseException:  # cancelled (the pool closing): no news of the server
+                health.connect_abandoned()
                 raise
             health.connected()
             return conn
@@ -43,8 +46,11 @@ def async_reporting(health: Health) -> type[psycopg.AsyncConnection[Any]]:
             health.connecting()
             try:
                 conn = await super().connect(conninfo, **kwargs)
-            except BaseException as exc:
+            except psycopg.Error as exc:
                 health.connect_failed(exc)
+                raise
+            except BaseException:  # cancelled (the pool closing): no news of the server
+                health.connect_abandoned()
                 raise
             health.connected()
             return conn

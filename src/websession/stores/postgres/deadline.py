@@ -45,9 +45,10 @@ def shut(fd: int) -> None:
 class Alarm:
     """Shuts ``conn``'s socket at ``deadline`` (``time.monotonic``) unless disarmed."""
 
-    __slots__ = ("_done", "_fd", "fired")
+    __slots__ = ("_done", "_fd", "deadline", "fired")
 
     def __init__(self, conn: psycopg.Connection[Any], deadline: float) -> None:
+        self.deadline = deadline
         self._fd = conn.pgconn.socket
         self._done = False
         self.fired = False

@@ -5,8 +5,9 @@ Every connection attempt of the pool reports here (``connecting`` and then
 and so does every statement cut off by the store's deadline (``no_answer``), each with
 its own timestamp, so the question "is the server unreachable?" has one answer for
 every caller at once: the last connection attempt failed, or one has been pending
-longer than the timeout, or a statement got no answer within the last deadline period
-(a frozen server accepts connections but never answers). A wait for a pooled
+longer than half the timeout, or a statement got no answer within the last two
+timeouts or is still waiting past the timeout (the server's own ``statement_timeout``
+would have ended it: a frozen server accepts connections but never answers). A wait for a pooled
 connection that ends in a timeout then reads as "unreachable" to every caller during
 an outage, and as "no connection became free" only while the server does answer (a
 pool too small for the load).
@@ -66,12 +67,12 @@ class Health:
     @property
     def unreachable(self) -> bool:
         """True if the last connection attempt failed, one has been under way for
-        longer than the timeout, or a statement got no answer in the last two
+        longer than half the timeout, or a statement got no answer in the last two
         timeouts."""
         now = monotonic()
         return (
             self._failed_at > self._connected_at
-            or (self._pending > 0 and now - self._pending_since > self._timeout)
+            or (self._pending > 0 and now - self._pending_since > self._timeout / 2)
             or now - self._silent_at < 2 * self._timeout
         )
 
@@ -88,6 +89,11 @@ class Health:
             self._failed_at = self._pending_since = monotonic()
             self._pending = max(0, self._pending - 1)
             self._cause = exc
+
+    def connect_abandoned(self) -> None:
+        """A connection attempt ended without an answer either way (cancelled)."""
+        with self._lock:
+            self._pending = max(0, self._pending - 1)
 
     def connected(self) -> None:
         """A connection attempt succeeded: the server answers again."""
@@ -122,9 +128,10 @@ class Health:
             with self._lock:
                 self._open_until = 0.0
 
-    def error(self, exc: BaseException) -> StoreError:
+    def error(self, exc: BaseException, *, stuck: bool = False) -> StoreError:
         """The StoreError for a driver error, logged once per interval, and the window
-        of fast failures opened if the server is unreachable."""
+        of fast failures opened if the server is unreachable (or ``stuck``: a statement
+        still waits past the timeout)."""
         if isinstance(exc, DeadlineExpired):
             with self._lock:
                 self._silent_at = monotonic()
@@ -138,10 +145,14 @@ class Health:
                 self._timeout,
             )
             return StoreTimeout(f"the PostgreSQL {self._what} did not answer in time")
-        unreachable = self.unreachable and isinstance(exc, PoolTimeout | psycopg.OperationalError)
+        unreachable = (stuck or self.unreachable) and isinstance(
+            exc, PoolTimeout | psycopg.OperationalError
+        )
         if unreachable:
             with self._lock:
                 self._open_until = monotonic() + WINDOW
+                if stuck and not self.unreachable:
+                    self._cause = DeadlineExpired("statements wait past the timeout")
             self._logs.once(
                 "unreachable",
                 "the PostgreSQL %s at %s is unreachable (%s): answering 503 at once, "

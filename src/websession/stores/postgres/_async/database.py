@@ -74,7 +74,9 @@ class AsyncDatabase:
             **pool_settings(options),
         )
         self.lease = AsyncLease(self.pool, options.max_connections)
-        self._limit = options.timeout + grace(options.timeout)
+        self._grace = grace(options.timeout)
+        self._limit = options.timeout + self._grace
+        self._running: set[AsyncAlarm] = set()  # the statements under way
         self._cursors: WeakKeyDictionary[psycopg.AsyncConnection[Any], psycopg.AsyncCursor[Any]]
         self._cursors = WeakKeyDictionary()
         self._lock = AsyncLock()
@@ -122,7 +124,7 @@ class AsyncDatabase:
                 await self._prepare(deadline)
             result = await self._with_retry(work, deadline)
         except DRIVER_ERRORS as exc:
-            raise self.health.error(_cause(exc)) from _cause(exc)
+            raise self.health.error(_cause(exc), stuck=self._stuck()) from _cause(exc)
         self.health.succeeded()
         return result
 
@@ -137,6 +139,12 @@ class AsyncDatabase:
         """Hand back held connections and close the pool."""
         await self.lease.close()
         await self.pool.close()
+
+    def _stuck(self) -> bool:
+        """True if a statement still waits past the timeout: the server's own
+        ``statement_timeout`` would have ended it, so the server does not answer."""
+        now = monotonic()
+        return any(alarm.deadline - now < self._grace for alarm in list(self._running))
 
     async def _with_retry(self, work: AsyncWork[T], deadline: float) -> T:
         try:
@@ -154,9 +162,11 @@ class AsyncDatabase:
         wait = min(self.options.timeout, deadline - monotonic())
         conn = await self.lease.take(max(wait, 0.001))
         alarm = AsyncAlarm(conn, deadline)
+        self._running.add(alarm)
         try:
             result = await work(conn)
         except BaseException as exc:
+            self._running.discard(alarm)
             expired = alarm.disarm()
             await self.lease.failed(conn)
             if expired:
@@ -164,6 +174,7 @@ class AsyncDatabase:
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
                 raise ConnectionLost("the pooled connection was dead") from exc
             raise
+        self._running.discard(alarm)
         if alarm.disarm():  # the answer came as the alarm shut the socket
             await self.lease.failed(conn)
         else:

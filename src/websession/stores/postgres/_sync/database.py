@@ -75,7 +75,9 @@ class Database:
             **pool_settings(options),
         )
         self.lease = Lease(self.pool, options.max_connections)
-        self._limit = options.timeout + grace(options.timeout)
+        self._grace = grace(options.timeout)
+        self._limit = options.timeout + self._grace
+        self._running: set[Alarm] = set()  # the statements under way
         self._cursors: WeakKeyDictionary[psycopg.Connection[Any], psycopg.Cursor[Any]]
         self._cursors = WeakKeyDictionary()
         self._lock = Lock()
@@ -123,7 +125,7 @@ class Database:
                 self._prepare(deadline)
             result = self._with_retry(work, deadline)
         except DRIVER_ERRORS as exc:
-            raise self.health.error(_cause(exc)) from _cause(exc)
+            raise self.health.error(_cause(exc), stuck=self._stuck()) from _cause(exc)
         self.health.succeeded()
         return result
 
@@ -138,6 +140,12 @@ class Database:
         """Hand back held connections and close the pool."""
         self.lease.close()
         self.pool.close()
+
+    def _stuck(self) -> bool:
+        """True if a statement still waits past the timeout: the server's own
+        ``statement_timeout`` would have ended it, so the server does not answer."""
+        now = monotonic()
+        return any(alarm.deadline - now < self._grace for alarm in list(self._running))
 
     def _with_retry(self, work: Work[T], deadline: float) -> T:
         try:
@@ -155,9 +163,11 @@ class Database:
         wait = min(self.options.timeout, deadline - monotonic())
         conn = self.lease.take(max(wait, 0.001))
         alarm = Alarm(conn, deadline)
+        self._running.add(alarm)
         try:
             result = work(conn)
         except BaseException as exc:
+            self._running.discard(alarm)
             expired = alarm.disarm()
             self.lease.failed(conn)
             if expired:
@@ -165,6 +175,7 @@ class Database:
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
                 raise ConnectionLost("the pooled connection was dead") from exc
             raise
+        self._running.discard(alarm)
         if alarm.disarm():  # the answer came as the alarm shut the socket
             self.lease.failed(conn)
         else:

@@ -80,6 +80,7 @@ class Store:
     freeze: Callable[[], contextlib.AbstractContextManager[Any]]
     kill: Callable[[], None] | None = None
     restart: Callable[[], None] | None = None
+    log_check: Callable[[str], None] | None = None
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +111,20 @@ def postgres_store(server: Postgres, name: str) -> Store:
     def kill() -> None:
         server.stop("immediate")
 
+    def log_check(output: str) -> None:
+        """An outage is logged as one, never as a pool too small, and rarely."""
+        assert "no PostgreSQL connection became free" not in output
+        assert 1 <= output.count(" is unreachable (") <= 2 * 2  # per worker, per 10 s
+        for line in ("error connecting in", "reconnection attempt in pool"):
+            assert output.count(line) <= 2 * 2
+
     return Store(
         url=f"{server.url}?table={name}&timeout={TIMEOUT}&max_connections=4",
         bound=TIMEOUT + MARGIN,
         freeze=lambda: frozen(postgres_pids(server.data)),
         kill=kill,
         restart=server.start,
+        log_check=log_check,
     )
 
 
@@ -305,6 +314,8 @@ def run_scenario(kind: str, store: Store, log: Path) -> None:
     samples = [s for client in clients for s in client.samples]
     assert [p for client in clients for p in client.problems] == []
     assert "Traceback" not in output, output[-3000:]
+    if store.log_check is not None:
+        store.log_check(output)
     slowest = max(samples, key=lambda s: s.seconds)
     assert slowest.seconds <= store.bound, f"{slowest} waited past {store.bound}s"
     assert sum(s.status == 200 for s in samples if s.started > moments["thaw"]) > CLIENTS

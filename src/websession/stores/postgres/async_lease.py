@@ -63,7 +63,7 @@ class AsyncLease:
                 async with asyncio.timeout(timeout):
                     await slots.acquire()
             except TimeoutError:
-                raise PoolTimeout("no connection became free in time") from None
+                raise PoolTimeout("timed out waiting for a connection slot") from None
         else:
             await slots.acquire()  # returns at once
         try:

@@ -10,7 +10,8 @@ timeouts or is still waiting past the timeout (the server's own ``statement_time
 would have ended it: a frozen server accepts connections but never answers). A wait for a pooled
 connection that ends in a timeout then reads as "unreachable" to every caller during
 an outage, and as "no connection became free" only while the server does answer (a
-pool too small for the load).
+statement of this store got its answer within the last two timeouts and none waits
+past the timeout: a pool too small for the load).
 
 While the server is unreachable the store answers at once (a fast 503) rather than
 have every request wait out its timeout: a short window (``WINDOW``) after each
@@ -60,6 +61,7 @@ class Health:
         self._silent_at = -timeout * 10  # the last statement cut off by the deadline
         self._pending = 0  # connection attempts under way
         self._pending_since = 0.0
+        self._answered_at = -timeout * 10  # the last statement that got an answer
         self._cause: BaseException | None = None
         self._open_until = 0.0  # while now is before it: fail fast (0: closed)
         self._logs = _Logs()
@@ -122,8 +124,9 @@ class Health:
         self._logs.count("unreachable")
         raise StoreUnavailable(f"the PostgreSQL {self._what} is unreachable") from cause
 
-    def succeeded(self) -> None:
-        """An operation reached the server: stop failing fast."""
+    def answered(self) -> None:
+        """A statement got its answer: the server answers (stop failing fast)."""
+        self._answered_at = monotonic()
         if self._open_until:
             with self._lock:
                 self._open_until = 0.0
@@ -145,14 +148,18 @@ class Health:
                 self._timeout,
             )
             return StoreTimeout(f"the PostgreSQL {self._what} did not answer in time")
-        unreachable = (stuck or self.unreachable) and isinstance(
+        if isinstance(exc, psycopg.errors.QueryCanceled):  # statement_timeout: an answer
+            self._answered_at = monotonic()
+            return store_error(exc, False, self._what)
+        silent = monotonic() - self._answered_at > 2 * self._timeout
+        unreachable = (stuck or silent or self.unreachable) and isinstance(
             exc, PoolTimeout | psycopg.OperationalError
         )
         if unreachable:
             with self._lock:
                 self._open_until = monotonic() + WINDOW
-                if stuck and not self.unreachable:
-                    self._cause = DeadlineExpired("statements wait past the timeout")
+                if self._cause is None or not self.unreachable:
+                    self._cause = DeadlineExpired("no statement got an answer in time")
             self._logs.once(
                 "unreachable",
                 "the PostgreSQL %s at %s is unreachable (%s): answering 503 at once, "

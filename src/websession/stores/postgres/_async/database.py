@@ -125,7 +125,7 @@ class AsyncDatabase:
             result = await self._with_retry(work, deadline)
         except DRIVER_ERRORS as exc:
             raise self.health.error(_cause(exc), stuck=self._stuck()) from _cause(exc)
-        self.health.succeeded()
+        self.health.answered()
         return result
 
     async def setup(self) -> None:

@@ -126,7 +126,7 @@ class Database:
             result = self._with_retry(work, deadline)
         except DRIVER_ERRORS as exc:
             raise self.health.error(_cause(exc), stuck=self._stuck()) from _cause(exc)
-        self.health.succeeded()
+        self.health.answered()
         return result
 
     def setup(self) -> None:

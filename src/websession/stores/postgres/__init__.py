@@ -34,18 +34,18 @@ Schema (``CREATE ... IF NOT EXISTS``, under an advisory lock)::
 
 The package::
 
-    sql.py              schema, statements (rendered once) and row codecs
-    errors.py           driver errors as StoreErrors
-    pool.py             pool settings
-    health.py           whether the server answers: fast 503s, one log line per outage
-    connections.py      connection classes that report each attempt to ``health``
-    async_deadline.py   the client-side deadline of the async stores (a loop timer)
-    deadline.py         ... and of the sync ones (a watchdog thread)
-    async_lease.py      how the async stores borrow connections (held for reuse)
-    lease.py            ... and the sync ones (straight from the pool)
-    _async/database.py  one table's connections: retry, setup, cursors
-    _async/store.py     the session store
-    _sync/              generated from _async/ by scripts/generate_sync.py
+    sql.py                 schema, statements (rendered once) and row codecs
+    errors.py              driver errors as StoreErrors
+    pool.py                pool settings
+    health.py              whether the server answers: fast 503s, one log line per outage
+    _async/connections.py  connection classes that report each attempt to ``health``
+    async_deadline.py      the client-side deadline of the async stores (a loop timer)
+    deadline.py            ... and of the sync ones (a watchdog thread)
+    async_lease.py         how the async stores borrow connections (held for reuse)
+    lease.py               ... and the sync ones (straight from the pool)
+    _async/database.py     one table's connections: retry, setup, cursors
+    _async/store.py        the session store
+    _sync/                 generated from _async/ by scripts/generate_sync.py
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """Whether a PostgreSQL server answers, shared by the threads or tasks of one store.
 
-Every connection attempt of the pool reports here (``connecting`` and then
-``connect_failed``/``connected``, through the connection class of ``connections.py``),
-and so does every statement cut off by the store's deadline (``no_answer``), each with
-its own timestamp, so the question "is the server unreachable?" has one answer for
-every caller at once: the last connection attempt failed, or one has been pending
-longer than half the timeout, or a statement got no answer within the last two
-timeouts or is still waiting past the timeout (the server's own ``statement_timeout``
-would have ended it: a frozen server accepts connections but never answers). A wait for a pooled
-connection that ends in a timeout then reads as "unreachable" to every caller during
-an outage, and as "no connection became free" only while the server does answer (a
-statement of this store got its answer within the last two timeouts and none waits
-past the timeout: a pool too small for the load).
+Every connection attempt of the pool reports here (``connecting``, then
+``connect_failed`` or ``connected``, through the connection class of
+``_async/connections.py``), and so does every statement cut off by the store's deadline
+(``DeadlineExpired``), each with its own timestamp, so the question "is the server
+unreachable?" has one answer for every caller at once: the last connection attempt
+failed, or one has been under way for longer than half the timeout, or a statement got
+no answer within the last two timeouts or still waits past the timeout (the server's
+own ``statement_timeout`` would have ended it: a frozen server accepts connections but
+never answers). A wait for a pooled connection that ends in a timeout then reads as
+"unreachable" to every caller during an outage, and as "no connection became free"
+only while the server does answer (a statement of this store got its answer within
+the last two timeouts and none waits past the timeout: a pool too small for the load).
 
 While the server is unreachable the store answers at once (a fast 503) rather than
 have every request wait out its timeout: a short window (``WINDOW``) after each

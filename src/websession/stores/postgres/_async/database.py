@@ -33,9 +33,9 @@ from psycopg import sql
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
+from websession.stores.postgres._async.connections import async_reporting
 from websession.stores.postgres.async_deadline import AsyncAlarm
 from websession.stores.postgres.async_lease import AsyncLease, AsyncLock, AsyncWork
-from websession.stores.postgres.connections import async_reporting
 from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost
 from websession.stores.postgres.health import DeadlineExpired, Health, quiet_pool_warnings
 from websession.stores.postgres.pool import grace, pool_settings

@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
-from websession.stores.postgres.connections import reporting
+from websession.stores.postgres._sync.connections import reporting
 from websession.stores.postgres.deadline import Alarm
 from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost
 from websession.stores.postgres.health import DeadlineExpired, Health, quiet_pool_warnings

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from scripts.servers import Postgres, free_port
+from tests.freezing import frozen, postgres_pids
 from tests.serverapp import CONFIG, build_app, client_for, cookie_of, token_of, with_cookie
 from websession.core.engine import SessionEngine
 from websession.core.tokens import hash_token, new_token
@@ -294,3 +295,164 @@ def test_store_errors_never_carry_the_key_or_password() -> None:
             assert not any(key in text or "pw-s3cret" in text for text in texts)
     finally:
         store.close()
+
+
+# -- the client-side deadline, fast 503s, one message per outage -----------------------
+
+FREEZE = 4.0
+"""Seconds a frozen server stays frozen: longer than any bound the tests allow."""
+
+
+def loaded_soon(store: Any, key: str) -> Any:
+    """The record once the store answers again (within 15 seconds)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return store.load(key)
+        except StoreError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_sync_store_answers_in_time_while_postgres_is_frozen(stopped: Postgres) -> None:
+    stopped.start()
+    store = open_store(table_url(stopped, timeout="0.5", max_connections="2"))
+    key = new_key()
+    try:
+        store.create(key, make_record({"a": 1}))
+        took: list[float] = []
+        errors: list[BaseException] = []
+
+        def load() -> None:
+            started = time.monotonic()
+            try:
+                store.load(key)
+            except StoreError as exc:
+                errors.append(exc)
+            took.append(time.monotonic() - started)
+
+        with frozen(postgres_pids(stopped.data), at_most=FREEZE):
+            threads = [threading.Thread(target=load) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(FREEZE)
+            time.sleep(max(0.0, FREEZE - max(took, default=FREEZE)))
+        assert len(took) == 6
+        assert max(took) < 2.5  # 0.5 s timeout + 0.25 s grace, with a generous margin
+        assert len(errors) == 6
+        assert all(isinstance(e, StoreTimeout | StoreUnavailable) for e in errors)
+        loaded = loaded_soon(store, key)  # thawed: the same store, no broken connection
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        store.close()
+
+
+async def test_async_store_answers_in_time_while_postgres_is_frozen(stopped: Postgres) -> None:
+    stopped.start()
+    store = open_async_store(table_url(stopped, timeout="0.5", max_connections="2"))
+    key = new_key()
+    try:
+        await store.create(key, make_record({"a": 1}))
+
+        async def load() -> float:
+            started = time.monotonic()
+            with pytest.raises((StoreTimeout, StoreUnavailable)):
+                await store.load(key)
+            return time.monotonic() - started
+
+        with frozen(postgres_pids(stopped.data), at_most=FREEZE):
+            started = time.monotonic()
+            took = await asyncio.gather(*(load() for _ in range(6)))
+            await asyncio.sleep(max(0.0, FREEZE - (time.monotonic() - started)))
+        assert max(took) < 2.5
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                loaded = await store.load(key)
+                break
+            except StoreError:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.1)
+        assert loaded is not None
+        assert loaded.data == {"a": 1}
+    finally:
+        await store.close()
+
+
+def test_refused_connections_answer_503_in_milliseconds_then_recover(stopped: Postgres) -> None:
+    stopped.start()
+    store = open_store(table_url(stopped, timeout="1"))
+    key = new_key()
+    try:
+        store.create(key, make_record({"a": 1}))
+        stopped.stop("immediate")
+        with pytest.raises(StoreUnavailable):  # finds out: up to the timeout
+            store.load(key)
+        took = []
+        for _ in range(20):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                store.load(key)
+            took.append(time.monotonic() - started)
+        took.sort()
+        assert took[len(took) // 2] < 0.1  # most answer at once; a probe may wait
+        stopped.start()
+        started = time.monotonic()
+        loaded = loaded_soon(store, key)
+        assert time.monotonic() - started < 5
+        assert loaded is not None
+    finally:
+        store.close()
+
+
+def test_every_caller_during_an_outage_hears_unreachable(stopped: Postgres) -> None:
+    """Callers whose waits end together while the server is frozen each hear that it
+    does not answer, none that "no connection became free" (a pool too small)."""
+    stopped.start()
+    store = open_store(table_url(stopped, timeout="0.5", max_connections="2"))
+    store.load(new_key())  # the table exists
+    together = threading.Barrier(12)
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        together.wait(10)
+        try:
+            store.load(new_key())
+        except StoreError as exc:
+            errors.append(exc)
+
+    try:
+        with frozen(postgres_pids(stopped.data), at_most=FREEZE):
+            threads = [threading.Thread(target=load) for _ in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+        assert len(errors) == 12
+        assert not any("became free" in str(e) for e in errors)
+        assert sum(isinstance(e, StoreUnavailable) for e in errors) >= 10
+    finally:
+        store.close()
+
+
+async def test_an_outage_is_logged_once_as_unreachable(
+    stopped: Postgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_async_store(table_url(stopped, timeout="0.3"))
+    try:
+        with caplog.at_level(logging.INFO):
+            for _ in range(30):
+                with pytest.raises(StoreUnavailable):
+                    await store.load(new_key())
+                await asyncio.sleep(0.03)
+        ours = [r for r in caplog.records if r.name == "websession.stores.postgres"]
+        assert len(ours) == 1
+        assert "unreachable" in ours[0].getMessage()
+        assert "became free" not in caplog.text
+        pool = [r.msg for r in caplog.records if r.name == "psycopg.pool" and r.levelno >= 30]
+        assert all(pool.count(message) == 1 for message in pool)
+    finally:
+        await store.close()

@@ -7,8 +7,10 @@ plus these query parameters of websession's own, removed before connecting (pars
 * ``table`` (default ``websession_sessions``): the table's name (letters, digits, ``_``;
   at most 50, so index names stay within PostgreSQL's 63 bytes);
 * ``max_connections`` (default 10): the size of the connection pool;
-* ``timeout`` (default 2): seconds a statement may run (``statement_timeout``) and
-  seconds to wait for a pooled connection;
+* ``timeout`` (default 2): the longest an operation may take, from the client side:
+  the wait for a pooled connection, then the statement (the server's
+  ``statement_timeout``; a statement unanswered a short grace later has its socket
+  shut, see ``_async/database.py``);
 * ``setup`` (default ``true``): create the schema on first use; with ``false`` it must
   exist already (``websession setup --store URL`` or ``store.setup()`` creates it).
 
@@ -32,14 +34,18 @@ Schema (``CREATE ... IF NOT EXISTS``, under an advisory lock)::
 
 The package::
 
-    sql.py              schema, statements (rendered once) and row codecs
-    errors.py           driver errors as StoreErrors
-    pool.py             pool settings, and whether the pool could connect
-    async_lease.py      how the async stores borrow connections (held for reuse)
-    lease.py            ... and the sync ones (straight from the pool)
-    _async/database.py  one table's connections: retry, setup, cursors
-    _async/store.py     the session store
-    _sync/              generated from _async/ by scripts/generate_sync.py
+    sql.py                 schema, statements (rendered once) and row codecs
+    errors.py              driver errors as StoreErrors
+    pool.py                pool settings
+    health.py              whether the server answers: fast 503s, one log line per outage
+    _async/connections.py  connection classes that report each attempt to ``health``
+    async_deadline.py      the client-side deadline of the async stores (a loop timer)
+    deadline.py            ... and of the sync ones (a watchdog thread)
+    async_lease.py         how the async stores borrow connections (held for reuse)
+    lease.py               ... and the sync ones (straight from the pool)
+    _async/database.py     one table's connections: retry, setup, cursors
+    _async/store.py        the session store
+    _sync/                 generated from _async/ by scripts/generate_sync.py
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from time import monotonic
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 __all__ = ["HOLD_SECONDS", "AsyncLease", "AsyncLock", "AsyncWork"]
@@ -33,6 +34,8 @@ HOLD_SECONDS = 1.0
 
 T = TypeVar("T")
 
+IDLE = TransactionStatus.IDLE
+
 Connection = psycopg.AsyncConnection[Any]
 
 AsyncWork = Callable[[Connection], Awaitable[T]]
@@ -42,26 +45,25 @@ AsyncWork = Callable[[Connection], Awaitable[T]]
 class AsyncLease:
     """Lends the connections of one async pool, at most ``size`` at a time."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], size: int, timeout: float) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Any], size: int) -> None:
         self._pool = pool
-        self._timeout = timeout
         self._slots = asyncio.Semaphore(size)
         self._held: list[Connection] = []
         self._taken_at: dict[Connection, float] = {}
         self._release_timer: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
 
-    async def take(self) -> Connection:
-        """A held connection, or one from the pool; PoolTimeout if none frees in time.
-        Every ``take`` is followed by ``give_back`` or ``failed``."""
-        deadline = monotonic() + self._timeout
+    async def take(self, timeout: float) -> Connection:
+        """A held connection, or one from the pool; PoolTimeout if none frees within
+        ``timeout`` seconds. Every ``take`` is followed by ``give_back`` or ``failed``."""
+        deadline = monotonic() + timeout
         slots = self._slots
         if slots.locked():  # every connection is busy: wait, within the timeout
             try:
-                async with asyncio.timeout(self._timeout):
+                async with asyncio.timeout(timeout):
                     await slots.acquire()
             except TimeoutError:
-                raise PoolTimeout("no connection became free in time") from None
+                raise PoolTimeout("timed out waiting for a connection slot") from None
         else:
             await slots.acquire()  # returns at once
         try:
@@ -87,8 +89,11 @@ class AsyncLease:
             self._slots.release()
 
     async def failed(self, conn: Connection) -> None:
-        """Return a connection whose operation failed or was cancelled: to the pool."""
+        """Return a connection whose operation failed or was cancelled: to the pool,
+        closed first if it was left mid-statement (the pool then replaces it)."""
         try:
+            if conn.info.transaction_status != IDLE:
+                await conn.close()
             await self._put(conn)
         finally:
             self._slots.release()

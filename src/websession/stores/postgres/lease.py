@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 __all__ = ["Lease", "Lock", "Work"]
@@ -23,6 +24,8 @@ Lock = threading.Lock
 """The lock the sync stores use (``asyncio.Lock`` on the async side)."""
 
 T = TypeVar("T")
+
+IDLE = TransactionStatus.IDLE
 
 Connection = psycopg.Connection[Any]
 
@@ -33,12 +36,12 @@ Work = Callable[[Connection], T]
 class Lease:
     """Lends the connections of one sync pool."""
 
-    def __init__(self, pool: ConnectionPool[Any], size: int, timeout: float) -> None:
+    def __init__(self, pool: ConnectionPool[Any], size: int) -> None:
         self._pool = pool
 
-    def take(self) -> Connection:
-        """A connection from the pool; PoolTimeout if none frees in time."""
-        conn: Connection = self._pool.getconn()
+    def take(self, timeout: float) -> Connection:
+        """A connection from the pool; PoolTimeout if none frees within ``timeout``."""
+        conn: Connection = self._pool.getconn(timeout)
         return conn
 
     def give_back(self, conn: Connection) -> None:
@@ -46,7 +49,10 @@ class Lease:
         self._pool.putconn(conn)
 
     def failed(self, conn: Connection) -> None:
-        """Return a connection whose operation failed."""
+        """Return a connection whose operation failed: closed first if it was left
+        mid-statement (the pool then replaces it)."""
+        if conn.info.transaction_status != IDLE:
+            conn.close()
         self._pool.putconn(conn)
 
     def reset(self) -> None:

@@ -1,31 +1,19 @@
-"""Pool settings and pool health shared by every PostgreSQL store (sessions and users,
-sync and async)."""
+"""Pool settings shared by every PostgreSQL store (sessions and users, sync and async)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
-
 from websession.stores.url import PostgresOptions
 
-__all__ = ["ConnectErrors", "pool_settings"]
+__all__ = ["grace", "pool_settings"]
 
 
-class ConnectErrors:
-    """Tells whether a pool failed to connect since the last time it was asked: a wait
-    for a connection that ends that way means the server is unreachable, not busy."""
-
-    def __init__(self, pool: ConnectionPool[Any] | AsyncConnectionPool[Any]) -> None:
-        self._pool = pool
-        self._seen = 0
-
-    def since_last_asked(self) -> bool:
-        """True if the pool failed to connect since the last call."""
-        errors = self._pool.get_stats().get("connections_errors", 0)
-        seen, self._seen = self._seen, errors
-        return errors > seen
+def grace(timeout: float) -> float:
+    """How long after ``timeout`` the client gives up on a statement: enough for the
+    server's ``statement_timeout`` (the same ``timeout``) to end it cleanly first."""
+    return max(0.25, timeout / 4)
 
 
 def pool_settings(options: PostgresOptions) -> dict[str, Any]:

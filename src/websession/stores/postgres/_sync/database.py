@@ -10,12 +10,21 @@ its pooled connection was dead (server restarted) makes the pool check its idle
 connections and is sent once more: every operation of the stores can be repeated
 safely. Failures are StoreErrors chained from the driver's error.
 
+The store's ``timeout`` bounds an operation from the client side, whatever the server
+does: the wait for a pooled connection (the pool connects in the background, within
+``connect_timeout``) and then the statement, whose socket an alarm shuts at the
+deadline (``async_deadline``/``deadline``: a frozen server or a half-open link). The
+deadline is ``timeout`` plus ``GRACE``, so that the server's own ``statement_timeout``
+(a clean "statement timed out", the connection kept) ends a slow statement first.
+While the server is unreachable, operations fail at once (``health.Health``).
+
 The async source; ``_sync/database.py`` is generated from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from time import monotonic
 from typing import Any, LiteralString, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -25,10 +34,12 @@ from psycopg import sql
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
-from websession.errors import StoreError
-from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost, store_error
+from websession.stores.postgres._sync.connections import reporting
+from websession.stores.postgres.deadline import Alarm
+from websession.stores.postgres.errors import DRIVER_ERRORS, ConnectionLost
+from websession.stores.postgres.health import DeadlineExpired, Health, quiet_pool_warnings
 from websession.stores.postgres.lease import Lease, Lock, Work
-from websession.stores.postgres.pool import ConnectErrors, pool_settings
+from websession.stores.postgres.pool import grace, pool_settings
 from websession.stores.url import PostgresOptions
 
 __all__ = ["Database"]
@@ -55,11 +66,18 @@ class Database:
         self._schema = schema
         self._lock_key = lock_key
         self._what = what
+        self.health = Health(what, options.host, options.timeout)
+        quiet_pool_warnings()
         self.pool: ConnectionPool[Any] = ConnectionPool(
-            options.conninfo, configure=_configure, **pool_settings(options)
+            options.conninfo,
+            connection_class=reporting(self.health),
+            configure=_configure,
+            **pool_settings(options),
         )
-        self.lease = Lease(self.pool, options.max_connections, options.timeout)
-        self._connect_errors = ConnectErrors(self.pool)
+        self.lease = Lease(self.pool, options.max_connections)
+        self._grace = grace(options.timeout)
+        self._limit = options.timeout + self._grace
+        self._running: set[Alarm] = set()  # the statements under way
         self._cursors: WeakKeyDictionary[psycopg.Connection[Any], psycopg.Cursor[Any]]
         self._cursors = WeakKeyDictionary()
         self._lock = Lock()
@@ -98,52 +116,70 @@ class Database:
         return self.run(run)
 
     def run(self, work: Work[T]) -> T:
-        """Run ``work`` on a borrowed connection (the schema made first if needed)."""
+        """Run ``work`` on a borrowed connection (the schema made first if needed),
+        within the store's deadline."""
+        self.health.admit()
+        deadline = monotonic() + self._limit
         try:
             if not self._ready:
-                self._prepare()
-            return self._with_retry(work)
+                self._prepare(deadline)
+            result = self._with_retry(work, deadline)
         except DRIVER_ERRORS as exc:
-            raise self._error(exc) from _cause(exc)
+            raise self.health.error(_cause(exc), stuck=self._stuck()) from _cause(exc)
+        self.health.answered()
+        return result
 
     def setup(self) -> None:
         """Create the table and its indexes if they are missing (idempotent)."""
         try:
-            self._prepare(again=True)
+            self._prepare(monotonic() + self._limit, again=True)
         except DRIVER_ERRORS as exc:
-            raise self._error(exc) from _cause(exc)
+            raise self.health.error(_cause(exc)) from _cause(exc)
 
     def close(self) -> None:
         """Hand back held connections and close the pool."""
         self.lease.close()
         self.pool.close()
 
-    def _error(self, exc: BaseException) -> StoreError:
-        unreachable = self._connect_errors.since_last_asked()
-        return store_error(_cause(exc), unreachable, self._what)
+    def _stuck(self) -> bool:
+        """True if a statement still waits past the timeout: the server's own
+        ``statement_timeout`` would have ended it, so the server does not answer."""
+        now = monotonic()
+        return any(alarm.deadline - now < self._grace for alarm in list(self._running))
 
-    def _with_retry(self, work: Work[T]) -> T:
+    def _with_retry(self, work: Work[T], deadline: float) -> T:
         try:
-            return self._attempt(work)
+            return self._attempt(work, deadline)
         except ConnectionLost:
             self.lease.reset()  # drop the other dead connections, then once more
-            return self._attempt(work)
+            return self._attempt(work, deadline)
 
-    def _attempt(self, work: Work[T]) -> T:
+    def _attempt(self, work: Work[T], deadline: float) -> T:
         if not self._open:
             with self._lock:
                 if not self._open:
                     self.pool.open(wait=False)
                     self._open = True
-        conn = self.lease.take()
+        wait = min(self.options.timeout, deadline - monotonic())
+        conn = self.lease.take(max(wait, 0.001))
+        alarm = Alarm(conn, deadline)
+        self._running.add(alarm)
         try:
             result = work(conn)
         except BaseException as exc:
+            self._running.discard(alarm)
+            expired = alarm.disarm()
             self.lease.failed(conn)
+            if expired:
+                raise DeadlineExpired("no answer within the timeout") from exc
             if isinstance(exc, psycopg.OperationalError) and conn.broken:
                 raise ConnectionLost("the pooled connection was dead") from exc
             raise
-        self.lease.give_back(conn)
+        self._running.discard(alarm)
+        if alarm.disarm():  # the answer came as the alarm shut the socket
+            self.lease.failed(conn)
+        else:
+            self.lease.give_back(conn)
         return result
 
     def _cursor(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
@@ -153,10 +189,10 @@ class Database:
             cursor = self._cursors[conn] = conn.cursor()
         return cursor
 
-    def _prepare(self, *, again: bool = False) -> None:
+    def _prepare(self, deadline: float, *, again: bool = False) -> None:
         with self._setup_lock:
             if again or not self._ready:
-                self._with_retry(self._create_schema)
+                self._with_retry(self._create_schema, deadline)
                 self._ready = True
 
     def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
@@ -167,7 +203,8 @@ class Database:
 
 
 def _cause(exc: BaseException) -> BaseException:
-    """The driver's own error behind a ``ConnectionLost``, else ``exc``."""
+    """The driver's own error behind a ``ConnectionLost``, else ``exc`` (a
+    ``DeadlineExpired`` is kept: it tells why the connection broke)."""
     if isinstance(exc, ConnectionLost) and exc.__cause__ is not None:
         return exc.__cause__
     return exc

@@ -4,6 +4,7 @@ cluster): round trips per operation, TTLs, the user index, hash tags, URL option
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import signal
 from collections import Counter
@@ -11,14 +12,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 import redis.cluster
 
 from tests.conftest import server_url, store_url
-from tests.serverapp import request_costs
+from tests.serverapp import (
+    build_app,
+    client_for,
+    cookie_of,
+    request_costs,
+    token_of,
+    with_cookie,
+)
 from tests.test_redis_faults import RedisProcess
 from websession.core.lifecycle import REVOKED_KEY
+from websession.core.tokens import hash_token
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
 from websession.stores.base import Purging
@@ -469,19 +479,95 @@ def test_corrupt_record_reads_as_no_session_and_is_removed(store: RedisStore, ad
 
 
 def test_a_server_side_error_is_a_plain_store_error(store: RedisStore, admin: Admin) -> None:
-    key = new_key()
+    key, other = new_key(), new_key()
     user = "user-" + key
     store.create(new_key(), make_record({}, user_id=user))
-    admin.set(session_key(store, key), "not a hash")
-    admin.zadd(index_key(store, user), {key: FakeClock()() + HOUR})
+    admin.set(index_key(store, "someone-else"), "not a sorted set")
     with pytest.raises(StoreError) as caught:
-        store.load(key)
+        store.list_user("someone-else", FakeClock()())
     assert type(caught.value) is StoreError
     assert isinstance(caught.value.__cause__, redis.ResponseError)
+    for name in (key, other):  # the scripts' HGET fails on a string
+        admin.set(session_key(store, name), "not a hash")
+        admin.zadd(index_key(store, user), {name: FakeClock()() + HOUR})
     with pytest.raises(StoreError) as caught:
-        store.list_user(user, FakeClock()())  # the error comes back inside a pipeline
+        store.delete_user(user)  # the error comes back inside a pipeline
     assert type(caught.value) is StoreError
     assert key not in str(caught.value)
+
+
+# -- a key of another type at a session's key (issue 10) ---------------------------------
+
+
+def wrong_type_logs(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "corrupt" in r.getMessage()]
+
+
+def test_a_key_of_another_type_reads_as_no_session_and_is_removed(
+    store: RedisStore, admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    admin.set(session_key(store, key), "set by someone else")
+    with caplog.at_level(logging.WARNING, "websession.stores"):
+        assert store.load(key) is None
+        assert store.load(key) is None
+    assert len(wrong_type_logs(caplog)) == 1
+    assert not admin.exists(session_key(store, key))
+    assert store.create(key, make_record({"a": 1})) is True  # the key is free again
+
+
+async def test_async_a_key_of_another_type_reads_as_no_session_and_is_removed(
+    url: str, admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_async(url)
+    try:
+        key = new_key()
+        name = f"{store.options.prefix}:s:{{{key}}}"
+        admin.rpush(name, "a list")
+        with caplog.at_level(logging.WARNING, "websession.stores"):
+            assert await store.load(key) is None
+            assert await store.load(key) is None
+        assert len(wrong_type_logs(caplog)) == 1
+        assert not admin.exists(name)
+    finally:
+        await store.close()
+
+
+def test_a_key_of_another_type_does_not_hide_a_users_other_sessions(
+    store: RedisStore, admin: Admin
+) -> None:
+    good, bad = new_key(), new_key()
+    store.create(good, make_record({"a": 1}, user_id="alice-" + good))
+    store.create(bad, make_record({"a": 1}, user_id="alice-" + good))
+    admin.delete(session_key(store, bad))
+    admin.set(session_key(store, bad), "set by someone else")
+    found = store.list_user("alice-" + good, FakeClock()())
+    assert [key for key, _ in found] == [good]
+
+
+async def test_a_request_whose_session_key_holds_another_type_gets_a_fresh_session(
+    url: str, admin: Admin
+) -> None:
+    store = open_async(url)
+    clients: list[httpx.AsyncClient] = []
+    client = client_for(build_app(store), clients)
+    try:
+        cookie = cookie_of(await client.get("/write", params={"v": "mine"}))
+        name = session_key_of(store, hash_token(token_of(cookie)))
+        admin.delete(name)
+        admin.set(name, "set by someone else")
+        response = await client.get("/all", headers=with_cookie(cookie))
+        assert response.status_code == 200
+        assert response.json() == {}
+        assert not admin.exists(name)
+    finally:
+        for each in clients:
+            await each.aclose()
+        await store.close()
+
+
+def session_key_of(store: AsyncRedisStore, key: SessionKey) -> str:
+    return f"{store.options.prefix}:s:{{{key}}}"
 
 
 def test_repr_never_shows_the_password() -> None:

@@ -150,7 +150,7 @@ class AsyncRedisDriver:
         if self._cluster is not None:
             return await send(await self._loaded(self._cluster), batch, cluster=True)
         results = await self._exchange(batch)
-        for i in noscript(results):
+        for i in noscript(batch, results):
             (results[i],) = await self._exchange([as_eval(batch[i])])
             if isinstance(results[i], Exception):
                 raise results[i]

@@ -2,7 +2,7 @@
 async client for a cluster.
 
 On a standalone server (or the primary that Sentinel names) the driver keeps its own
-connections (``connection.AsyncPool``, at most ``max_connections``) and talks to them
+connections (``async_connection.AsyncPool``, at most ``max_connections``) and talks to them
 directly with pre-packed RESP (``wire``): each operation has one deadline, ``timeout``
 from its start, for the wait for a connection and every round trip; a connection that
 fails, times out or is cancelled mid-command is closed, never reused. A dead idle
@@ -25,7 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from websession.errors import StoreTimeout
 from websession.stores.redis._async.client import on_server, send
-from websession.stores.redis.connection import AsyncPool
+from websession.stores.redis.async_connection import AsyncPool
 from websession.stores.redis.errors import DRIVER_ERRORS, store_error
 from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans

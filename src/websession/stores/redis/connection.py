@@ -1,194 +1,125 @@
-"""The async driver's own connections to one Redis server: an asyncio protocol whose
-replies hiredis parses, and the pool that hands them out.
+"""The sync driver's own connections to one standalone Redis server: blocking sockets
+whose replies hiredis parses, and the pool that hands them out (at most
+``max_connections``; a caller waits up to ``timeout`` for a free one).
 
-A connection carries one exchange at a time (a pipelined batch and its replies). Each
-exchange has a deadline; instead of a timer per exchange (``asyncio.timeout`` makes and
-cancels one each time), a connection keeps at most one timer, which, when it fires,
-fails the exchange in flight if that one is past its deadline, else moves itself to that
-deadline. Under steady traffic a connection thus sets one timer per ``timeout`` seconds,
-and a frozen server still fails the exchange at its deadline. A connection that failed,
-timed out or was abandoned mid-exchange is closed, never reused, so no reply is ever
-left unread on a connection that is handed out again.
+Each socket read waits at most ``timeout`` (as redis-py's ``socket_timeout``). A
+connection that failed or timed out mid-exchange is closed, never reused, so no reply
+is ever left unread on a connection that is handed out again.
 """
 
 from __future__ import annotations
 
-import asyncio
+import socket
 import ssl
-from collections import deque
-from collections.abc import Awaitable, Callable
+import threading
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from websession.stores.redis.options import RedisOptions
 from websession.stores.redis.wire import hello, new_reader, pack, welcomed
 
-__all__ = ["AsyncConnection", "AsyncPool"]
+__all__ = ["Connection", "Pool"]
+
+_READ_SIZE = 65536
 
 
-class AsyncConnection(asyncio.Protocol):
-    """One connection: ``exchange`` sends bytes and waits for so many replies."""
+class Connection:
+    """One connection: ``exchange`` sends bytes and reads so many replies."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
         self._reader = new_reader()
-        self._transport: asyncio.Transport | None = None
-        self._waiter: asyncio.Future[list[Any]] | None = None
-        self._expected = 0
-        self._replies: list[Any] = []
-        self._deadline = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
         self.closed = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a stream transport
-        self._transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        reader, replies = self._reader, self._replies
-        reader.feed(data)
-        while (reply := reader.gets()) is not False:
-            replies.append(reply)
-        if len(replies) < self._expected:
-            return
-        waiter, self._waiter = self._waiter, None
-        if waiter is None or len(replies) > self._expected:
-            self._fail(InvalidResponse("a Redis reply that no command asked for"))
-        elif not waiter.done():
-            waiter.set_result(replies)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(RedisConnectionError("the Redis server closed the connection"))
-
-    def _fail(self, exc: BaseException) -> None:
-        waiter, self._waiter = self._waiter, None
-        self.close()
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(exc)
-
-    def exchange(self, payload: bytes, replies: int, deadline: float) -> Awaitable[list[Any]]:
-        """Send ``payload`` and wait for ``replies`` replies until ``deadline`` (loop
-        time; TimeoutError after it)."""
-        assert self._transport is not None  # noqa: S101 - connected before use
-        self._replies = []
-        self._expected = replies
-        waiter = self._waiter = self._loop.create_future()
-        self._deadline = deadline
-        if self._timer is None or self._timer_at > deadline:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer_at = deadline
-            self._timer = self._loop.call_at(deadline, self._check)
-        self._transport.write(payload)
-        return waiter
-
-    def _check(self) -> None:
-        self._timer = None
-        if self._waiter is None:
-            return
-        if self._deadline <= self._timer_at:
-            self._fail(TimeoutError())
-        else:
-            self._timer_at = self._deadline
-            self._timer = self._loop.call_at(self._deadline, self._check)
+    def exchange(self, payload: bytes, replies: int) -> list[Any]:
+        """Send ``payload`` and read ``replies`` replies (closed on any failure)."""
+        try:
+            sock, reader = self._sock, self._reader
+            sock.sendall(payload)
+            results: list[Any] = []
+            while len(results) < replies:
+                reply = reader.gets()
+                if reply is False:
+                    data = sock.recv(_READ_SIZE)
+                    if not data:
+                        raise RedisConnectionError("the Redis server closed the connection")
+                    reader.feed(data)
+                else:
+                    results.append(reply)
+            return results
+        except TimeoutError as exc:  # the socket's timeout, as redis-py reports it
+            self.close()
+            raise RedisTimeoutError("timeout reading from the Redis server") from exc
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
-        """Close at once (an unread reply is dropped with the connection)."""
+        """Close the socket (an unread reply is dropped with it)."""
         self.closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._transport is not None:
-            self._transport.abort()
+        self._sock.close()
+
+    def __del__(self) -> None:
+        # A store dropped without close(): close quietly, as redis-py's connections do.
+        if not self.closed:
+            self._sock.close()
 
 
-class AsyncPool:
-    """At most ``max_connections`` connections to one server; ``address`` names it
-    (None: the server of the options; Sentinel gives the primary's)."""
+class Pool:
+    """Connections to the server of ``options``, at most ``max_connections``."""
 
-    def __init__(
-        self,
-        options: RedisOptions,
-        address: Callable[[], Awaitable[tuple[str, int] | None]],
-    ) -> None:
+    def __init__(self, options: RedisOptions) -> None:
         self._options = options
-        self._address = address
         self._hello = hello(options)
-        self._idle: list[AsyncConnection] = []
-        self._open = 0
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._idle: list[Connection] = []
+        self._slots = threading.BoundedSemaphore(options.max_connections)
         self._ssl = ssl.create_default_context() if options.ssl else None
 
-    async def take(self, deadline: float) -> tuple[AsyncConnection, bool]:
-        """A connection and whether it was used before; waits for a free one until
-        ``deadline`` (then TimeoutError)."""
-        while True:
-            idle = self._idle
-            while idle:
-                conn = idle.pop()
-                if not conn.closed:
-                    return conn, True
-                self._open -= 1
-            if self._open < self._options.max_connections:
-                self._open += 1
-                try:
-                    return await self._connect(deadline), False
-                except BaseException:
-                    self._open -= 1
-                    self._wake()
-                    raise
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-            finally:
-                if waiter in self._waiting:
-                    self._waiting.remove(waiter)
+    def take(self) -> tuple[Connection, bool] | None:
+        """A connection and whether it was used before; None if none became free
+        within ``timeout``."""
+        if not self._slots.acquire(timeout=self._options.timeout):
+            return None
+        try:
+            return self._idle.pop(), True
+        except IndexError:
+            pass
+        try:
+            return self._connect(), False
+        except BaseException:
+            self._slots.release()
+            raise
 
-    def give(self, conn: AsyncConnection) -> None:
-        """Return ``conn`` after a whole exchange (a closed one is dropped)."""
-        if conn.closed:
-            self._open -= 1
-        else:
+    def give(self, conn: Connection) -> None:
+        """Return ``conn`` after an exchange (a closed one is dropped)."""
+        if not conn.closed:
             self._idle.append(conn)
-        self._wake()
+        self._slots.release()
 
-    def _wake(self) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    async def _connect(self, deadline: float) -> AsyncConnection:
-        loop = asyncio.get_running_loop()
-        connect_by = min(deadline, loop.time() + self._options.connect_timeout)
-        async with asyncio.timeout_at(connect_by):
-            host, port = await self._address() or self._options.hosts[0]
-            _, conn = await loop.create_connection(
-                lambda: AsyncConnection(loop),
-                host,
-                port,
-                ssl=self._ssl,
-                server_hostname=host if self._ssl else None,
-            )
+    def _connect(self) -> Connection:
+        options = self._options
+        host, port = options.hosts[0]
+        sock = socket.create_connection((host, port), timeout=options.connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._ssl is not None:
+                sock = self._ssl.wrap_socket(sock, server_hostname=host)
+            sock.settimeout(options.timeout)
+        except BaseException:
+            sock.close()
+            raise
+        conn = Connection(sock)
         if self._hello:
-            try:
-                welcomed(
-                    self._hello, await conn.exchange(pack(self._hello), len(self._hello), deadline)
-                )
-            except BaseException:
-                conn.close()
-                raise
+            welcomed(self._hello, conn.exchange(pack(self._hello), len(self._hello)))
         return conn
 
     def drop_idle(self) -> None:
         """Close every idle connection (after one was found dead)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
+        while True:
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                return
             conn.close()
-            self._open -= 1

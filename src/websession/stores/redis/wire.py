@@ -24,26 +24,35 @@ __all__ = ["hello", "new_reader", "pack", "pairs", "welcomed"]
 _ARRAYS = [b"*%d\r\n" % n for n in range(16)]
 
 
-def _arg(value: Any) -> bytes:
-    if isinstance(value, str):
-        data = value.encode()
-    elif isinstance(value, bytes):
-        data = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        data = repr(value).encode()
-    else:
-        raise TypeError(f"a Redis command argument of type {type(value).__name__}")
-    return b"$%d\r\n%b\r\n" % (len(data), data)
-
-
 def pack(batch: Iterable[Command]) -> bytes:
     """The RESP2 bytes of ``batch`` (pipelined: one write for every command)."""
     parts: list[bytes] = []
+    add = parts.append
     for command in batch:
         n = len(command)
-        parts.append(_ARRAYS[n] if n < 16 else b"*%d\r\n" % n)
-        parts += map(_arg, command)
+        add(_ARRAYS[n] if n < 16 else b"*%d\r\n" % n)
+        for value in command:
+            kind = type(value)
+            if kind is str:
+                data = value.encode()
+            elif kind is bytes:
+                data = value
+            elif kind is int or kind is float:
+                data = repr(value).encode()
+            else:
+                data = _other(value)
+            add(b"$%d\r\n%b\r\n" % (len(data), data))
     return b"".join(parts)
+
+
+def _other(value: Any) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value).encode()
+    raise TypeError(f"a Redis command argument of type {type(value).__name__}")
 
 
 def new_reader() -> hiredis.Reader:

@@ -842,3 +842,76 @@ async def test_async_idle_connections_die_with_a_restart_and_are_replaced(
             assert loaded is not None
     finally:
         await store.close()
+
+
+# -- auto-pipelining (the async store) ----------------------------------------------------
+
+
+def standalone_reads(node: redis.Redis) -> int:
+    return int(node.info("stats")["total_reads_processed"])
+
+
+async def test_concurrent_requests_share_one_connection_and_get_their_own_replies(
+    tmp_path: Path,
+) -> None:
+    admin = redis.Redis.from_url(server_url("redis"))
+    store = open_async(store_url("redis", tmp_path))
+    try:
+        keys = [new_key() for _ in range(40)]
+        for i, key in enumerate(keys):
+            await store.create(key, make_record({"i": i}))
+        before, clients = standalone_reads(admin), len(admin.client_list())
+        loaded = await asyncio.gather(*(store.load(key) for key in keys * 3))
+        reads = standalone_reads(admin) - before - 1  # the INFO itself
+        assert [r.data["i"] if r else None for r in loaded] == list(range(40)) * 3
+        assert len(admin.client_list()) == clients  # no connection opened
+        assert reads < 20  # 120 commands, written in a few batches
+    finally:
+        await store.close()
+        admin.close()
+
+
+async def test_without_autopipeline_each_request_in_flight_has_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    admin = redis.Redis.from_url(server_url("redis"))
+    store = open_async(store_url("redis", tmp_path) + "&autopipeline=false&max_connections=8")
+    try:
+        key = new_key()
+        await store.create(key, make_record({"a": 1}))
+        clients = len(admin.client_list())
+        loaded = await asyncio.gather(*(store.load(key) for _ in range(8)))
+        assert all(r is not None and r.data == {"a": 1} for r in loaded)
+        assert len(admin.client_list()) > clients
+    finally:
+        await store.close()
+        admin.close()
+
+
+async def test_a_cancelled_request_on_the_shared_connection_spoils_no_other(
+    private_server: RedisProcess,
+) -> None:
+    store = open_async(private_server.url)
+    try:
+        one, two = await two_sessions(store)
+        private_server.signal(signal.SIGSTOP)
+        first = asyncio.create_task(store.load(one))
+        second = asyncio.create_task(store.load(two))
+        await asyncio.sleep(0.1)
+        first.cancel()
+        private_server.signal(signal.SIGCONT)
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        loaded = await second
+        assert loaded is not None
+        assert loaded.data == {"who": "two"}
+        again = await store.load(one)
+        assert again is not None
+        assert again.data == {"who": "one"}
+    finally:
+        await store.close()
+
+
+def test_autopipeline_url_option() -> None:
+    assert parse_url("redis://h").autopipeline is True
+    assert parse_url("redis://h?autopipeline=false").autopipeline is False

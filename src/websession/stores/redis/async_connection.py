@@ -28,72 +28,103 @@ from websession.stores.redis.wire import hello, new_reader, pack, welcomed
 __all__ = ["AsyncConnection", "AsyncPool"]
 
 
+class _Exchange:
+    """One batch in flight: its future, how many replies it waits for, its deadline."""
+
+    __slots__ = ("deadline", "expected", "future", "replies")
+
+    def __init__(self, future: asyncio.Future[list[Any]], expected: int, deadline: float) -> None:
+        self.future = future
+        self.expected = expected
+        self.deadline = deadline
+        self.replies: list[Any] = []
+
+
 class AsyncConnection(asyncio.Protocol):
-    """One connection: ``exchange`` sends bytes and waits for so many replies."""
+    """One connection: ``exchange`` sends a batch and waits for its replies. Batches
+    may overlap (auto-pipelining): replies come back in order, so each batch takes the
+    next replies; a batch sent while others are in flight waits for the end of the
+    event-loop turn, and every batch sent in that turn goes out in one write."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._reader = new_reader()
         self._transport: asyncio.Transport | None = None
-        self._waiter: asyncio.Future[list[Any]] | None = None
-        self._expected = 0
-        self._replies: list[Any] = []
-        self._deadline = 0.0
+        self._in_flight: deque[_Exchange] = deque()
+        self._unsent: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self.closed = False
+
+    @property
+    def busy(self) -> bool:
+        """True while a batch waits for replies."""
+        return bool(self._in_flight)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a stream transport
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
-        reader, replies = self._reader, self._replies
+        reader, in_flight = self._reader, self._in_flight
         reader.feed(data)
         while (reply := reader.gets()) is not False:
-            replies.append(reply)
-        if len(replies) < self._expected:
-            return
-        waiter, self._waiter = self._waiter, None
-        if waiter is None or len(replies) > self._expected:
-            self._fail(InvalidResponse("a Redis reply that no command asked for"))
-        elif not waiter.done():
-            waiter.set_result(replies)
+            if not in_flight:
+                self._fail(InvalidResponse("a Redis reply that no command asked for"))
+                return
+            head = in_flight[0]
+            head.replies.append(reply)
+            if len(head.replies) == head.expected:
+                in_flight.popleft()
+                if not head.future.done():  # its caller may have been cancelled
+                    head.future.set_result(head.replies)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(RedisConnectionError("the Redis server closed the connection"))
 
     def _fail(self, exc: BaseException) -> None:
-        waiter, self._waiter = self._waiter, None
         self.close()
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(exc)
+        in_flight, self._in_flight = self._in_flight, deque()
+        for each in in_flight:
+            if not each.future.done():
+                each.future.set_exception(exc)
 
     def exchange(self, payload: bytes, replies: int, deadline: float) -> Awaitable[list[Any]]:
         """Send ``payload`` and wait for ``replies`` replies until ``deadline`` (loop
         time; TimeoutError after it)."""
-        assert self._transport is not None  # noqa: S101 - connected before use
-        self._replies = []
-        self._expected = replies
-        waiter = self._waiter = self._loop.create_future()
-        self._deadline = deadline
+        transport = self._transport
+        assert transport is not None  # noqa: S101 - connected before use
+        future = self._loop.create_future()
+        first = not self._in_flight
+        self._in_flight.append(_Exchange(future, replies, deadline))
         if self._timer is None or self._timer_at > deadline:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer_at = deadline
             self._timer = self._loop.call_at(deadline, self._check)
-        self._transport.write(payload)
-        return waiter
+        if first:
+            transport.write(payload)
+        else:
+            if not self._unsent:
+                self._loop.call_soon(self._flush)
+            self._unsent.append(payload)
+        return future
+
+    def _flush(self) -> None:
+        unsent, self._unsent = self._unsent, []
+        if unsent and not self.closed and self._transport is not None:
+            self._transport.write(b"".join(unsent))
 
     def _check(self) -> None:
         self._timer = None
-        if self._waiter is None:
+        if not self._in_flight:
             return
-        if self._deadline <= self._timer_at:
+        earliest = min(each.deadline for each in self._in_flight)
+        if earliest <= self._timer_at:  # replies come in order: all are stuck
             self._fail(TimeoutError())
         else:
-            self._timer_at = self._deadline
-            self._timer = self._loop.call_at(self._deadline, self._check)
+            self._timer_at = earliest
+            self._timer = self._loop.call_at(earliest, self._check)
 
     def close(self) -> None:
         """Close at once (an unread reply is dropped with the connection)."""
@@ -121,6 +152,21 @@ class AsyncPool:
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._ssl = ssl.create_default_context() if options.ssl else None
+        self._shared: AsyncConnection | None = None
+        self._connecting = asyncio.Lock()
+
+    async def shared(self, deadline: float) -> tuple[AsyncConnection, bool]:
+        """The connection that every request shares (auto-pipelining), and whether it
+        was used before; made when missing or closed."""
+        conn = self._shared
+        if conn is not None and not conn.closed:
+            return conn, True
+        async with self._connecting:
+            conn = self._shared
+            if conn is not None and not conn.closed:
+                return conn, True
+            conn = self._shared = await self._connect(deadline)
+            return conn, False
 
     async def take(self, deadline: float) -> tuple[AsyncConnection, bool]:
         """A connection and whether it was used before; waits for a free one until
@@ -187,8 +233,18 @@ class AsyncPool:
         return conn
 
     def drop_idle(self) -> None:
-        """Close every idle connection (after one was found dead)."""
+        """Close every idle connection (after one was found dead), and the shared one
+        once nothing waits on it."""
+        shared = self._shared
+        if shared is not None and not shared.busy:
+            shared.close()
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
             self._open -= 1
+
+    def close(self) -> None:
+        """Close every connection, the shared one too."""
+        if self._shared is not None:
+            self._shared.close()
+        self.drop_idle()

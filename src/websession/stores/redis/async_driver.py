@@ -146,6 +146,8 @@ class AsyncRedisDriver:
     async def _exchange(self, batch: list[Command], deadline: float) -> list[Any]:
         """One round trip on an idle connection, or a new one; a dead idle connection
         (server restarted) drops the other idle ones and the batch is sent once more."""
+        if self.options.autopipeline and batch[-1][0] != "WAIT":
+            return await self._pipelined(batch, deadline)
         pool = self._pool
         payload = pack(batch)
         for attempt in range(2):
@@ -179,6 +181,29 @@ class AsyncRedisDriver:
             return results
         raise AssertionError("unreachable")
 
+    async def _pipelined(self, batch: list[Command], deadline: float) -> list[Any]:
+        """One round trip on the shared connection (auto-pipelining); a dead shared
+        connection is made again and the batch sent once more. A cancelled caller
+        leaves the connection open: its replies are read and dropped in order."""
+        payload = pack(batch)
+        for attempt in range(2):
+            conn, reused = await self._pool.shared(deadline)
+            try:
+                replies = await conn.exchange(payload, len(batch), deadline)
+            except RedisConnectionError:
+                if self._primary is not None:  # ask the sentinels again
+                    self._primary.forget()
+                if not reused or attempt:
+                    raise
+                continue
+            results = [pairs(c, r) for c, r in zip(batch, replies, strict=True)]
+            if self._primary is not None and demoted(results):
+                self._primary.forget()
+                conn.close()
+                raise demoted_error()
+            return results
+        raise AssertionError("unreachable")
+
     async def _address(self) -> tuple[str, int] | None:
         """Where new connections go: the primary the sentinels name, or the server of
         the URL (None)."""
@@ -186,7 +211,7 @@ class AsyncRedisDriver:
 
     async def close(self) -> None:
         """Close every connection."""
-        self._pool.drop_idle()
+        self._pool.close()
         if self._primary is not None:
             await self._primary.close()
         if self._cluster is not None:

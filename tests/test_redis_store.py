@@ -4,6 +4,7 @@ cluster): round trips per operation, TTLs, the user index, hash tags, URL option
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 import signal
@@ -915,3 +916,23 @@ async def test_a_cancelled_request_on_the_shared_connection_spoils_no_other(
 def test_autopipeline_url_option() -> None:
     assert parse_url("redis://h").autopipeline is True
     assert parse_url("redis://h?autopipeline=false").autopipeline is False
+
+
+# The first loop's connection can only be dropped, not closed, once that loop is closed.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("autopipeline", ["true", "false"])
+def test_an_async_store_moves_to_a_new_event_loop(tmp_path: Path, autopipeline: str) -> None:
+    """A store first used on one loop (an app's startup) keeps working on the next."""
+    store = open_async(store_url("redis", tmp_path) + f"&autopipeline={autopipeline}")
+    key = new_key()
+    assert asyncio.run(store.create(key, make_record({"a": 1})))
+
+    async def load_then_close() -> object:
+        try:
+            record = await asyncio.wait_for(store.load(key), 5)
+            return None if record is None else record.data
+        finally:
+            await store.close()
+
+    assert asyncio.run(load_then_close()) == {"a": 1}
+    gc.collect()  # the first loop's dropped connection goes here, under this test's filter

@@ -14,6 +14,7 @@ left unread on a connection that is handed out again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -126,6 +127,15 @@ class AsyncConnection(asyncio.Protocol):
             self._timer_at = earliest
             self._timer = self._loop.call_at(earliest, self._check)
 
+    def usable(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """True if open and of ``loop``; one of another (closed) loop is dropped."""
+        if self._loop is loop:
+            return not self.closed
+        with contextlib.suppress(RuntimeError):  # its loop may be closed
+            self.close()
+        self.closed = True
+        return False
+
     def close(self) -> None:
         """Close at once (an unread reply is dropped with the connection)."""
         self.closed = True
@@ -154,16 +164,20 @@ class AsyncPool:
         self._ssl = ssl.create_default_context() if options.ssl else None
         self._shared: AsyncConnection | None = None
         self._connecting = asyncio.Lock()
+        self._connecting_loop: asyncio.AbstractEventLoop | None = None
 
     async def shared(self, deadline: float) -> tuple[AsyncConnection, bool]:
         """The connection that every request shares (auto-pipelining), and whether it
         was used before; made when missing or closed."""
+        loop = asyncio.get_running_loop()
         conn = self._shared
-        if conn is not None and not conn.closed:
+        if conn is not None and conn.usable(loop):
             return conn, True
+        if self._connecting_loop is not loop:  # a lock belongs to one loop
+            self._connecting, self._connecting_loop = asyncio.Lock(), loop
         async with self._connecting:
             conn = self._shared
-            if conn is not None and not conn.closed:
+            if conn is not None and conn.usable(loop):
                 return conn, True
             conn = self._shared = await self._connect(deadline)
             return conn, False
@@ -171,11 +185,12 @@ class AsyncPool:
     async def take(self, deadline: float) -> tuple[AsyncConnection, bool]:
         """A connection and whether it was used before; waits for a free one until
         ``deadline`` (then TimeoutError)."""
+        loop = asyncio.get_running_loop()
         while True:
             idle = self._idle
             while idle:
                 conn = idle.pop()
-                if not conn.closed:
+                if conn.usable(loop):
                     return conn, True
                 self._open -= 1
             if self._open < self._options.max_connections:

@@ -4,6 +4,7 @@ measured by the server, and the CLI's ``setup --sql``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -226,3 +227,25 @@ def test_store_repr_never_shows_the_password() -> None:
     store = open_store("mysql://app:s3cret-pw@db.internal/s")
     assert "s3cret-pw" not in repr(store)
     store.close()
+
+
+@pytest.mark.parametrize(
+    "user_id", [None, "", "alice", "7 dwarfs", "a b\tc", " - ", "émile 🍪", "x" * 255]
+)
+async def test_load_reads_back_every_field_exactly(url: str, user_id: str | None) -> None:
+    """``load`` reads one packed column: user ids with spaces, digits, dashes or
+    astral characters, and float deadlines, come back as they went in."""
+    store = open_async_store(url)
+    try:
+        key = new_key()
+        record = make_record({"a b": [1, " x "], "7": None, "-": "é"}, user_id=user_id)
+        record = dataclasses.replace(record, created_at=record.created_at + 0.123456789012)
+        assert await store.create(key, record)
+        assert await store.load(key) == record
+        sync = open_store(url)
+        try:
+            assert sync.load(key) == record
+        finally:
+            sync.close()
+    finally:
+        await store.close()

@@ -4,6 +4,8 @@ cluster): round trips per operation, TTLs, the user index, hash tags, URL option
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import math
 import signal
 from collections import Counter
@@ -11,14 +13,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 import redis.cluster
 
 from tests.conftest import server_url, store_url
-from tests.serverapp import request_costs
+from tests.serverapp import (
+    build_app,
+    client_for,
+    cookie_of,
+    request_costs,
+    token_of,
+    with_cookie,
+)
 from tests.test_redis_faults import RedisProcess
 from websession.core.lifecycle import REVOKED_KEY
+from websession.core.tokens import hash_token
 from websession.errors import ConfigError, StoreError, StoreTimeout, StoreUnavailable
 from websession.stores import open_async_store, open_store
 from websession.stores.base import Purging
@@ -469,19 +480,95 @@ def test_corrupt_record_reads_as_no_session_and_is_removed(store: RedisStore, ad
 
 
 def test_a_server_side_error_is_a_plain_store_error(store: RedisStore, admin: Admin) -> None:
-    key = new_key()
+    key, other = new_key(), new_key()
     user = "user-" + key
     store.create(new_key(), make_record({}, user_id=user))
-    admin.set(session_key(store, key), "not a hash")
-    admin.zadd(index_key(store, user), {key: FakeClock()() + HOUR})
+    admin.set(index_key(store, "someone-else"), "not a sorted set")
     with pytest.raises(StoreError) as caught:
-        store.load(key)
+        store.list_user("someone-else", FakeClock()())
     assert type(caught.value) is StoreError
     assert isinstance(caught.value.__cause__, redis.ResponseError)
+    for name in (key, other):  # the scripts' HGET fails on a string
+        admin.set(session_key(store, name), "not a hash")
+        admin.zadd(index_key(store, user), {name: FakeClock()() + HOUR})
     with pytest.raises(StoreError) as caught:
-        store.list_user(user, FakeClock()())  # the error comes back inside a pipeline
+        store.delete_user(user)  # the error comes back inside a pipeline
     assert type(caught.value) is StoreError
     assert key not in str(caught.value)
+
+
+# -- a key of another type at a session's key (issue 10) ---------------------------------
+
+
+def wrong_type_logs(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "corrupt" in r.getMessage()]
+
+
+def test_a_key_of_another_type_reads_as_no_session_and_is_removed(
+    store: RedisStore, admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    admin.set(session_key(store, key), "set by someone else")
+    with caplog.at_level(logging.WARNING, "websession.stores"):
+        assert store.load(key) is None
+        assert store.load(key) is None
+    assert len(wrong_type_logs(caplog)) == 1
+    assert not admin.exists(session_key(store, key))
+    assert store.create(key, make_record({"a": 1})) is True  # the key is free again
+
+
+async def test_async_a_key_of_another_type_reads_as_no_session_and_is_removed(
+    url: str, admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_async(url)
+    try:
+        key = new_key()
+        name = f"{store.options.prefix}:s:{{{key}}}"
+        admin.rpush(name, "a list")
+        with caplog.at_level(logging.WARNING, "websession.stores"):
+            assert await store.load(key) is None
+            assert await store.load(key) is None
+        assert len(wrong_type_logs(caplog)) == 1
+        assert not admin.exists(name)
+    finally:
+        await store.close()
+
+
+def test_a_key_of_another_type_does_not_hide_a_users_other_sessions(
+    store: RedisStore, admin: Admin
+) -> None:
+    good, bad = new_key(), new_key()
+    store.create(good, make_record({"a": 1}, user_id="alice-" + good))
+    store.create(bad, make_record({"a": 1}, user_id="alice-" + good))
+    admin.delete(session_key(store, bad))
+    admin.set(session_key(store, bad), "set by someone else")
+    found = store.list_user("alice-" + good, FakeClock()())
+    assert [key for key, _ in found] == [good]
+
+
+async def test_a_request_whose_session_key_holds_another_type_gets_a_fresh_session(
+    url: str, admin: Admin
+) -> None:
+    store = open_async(url)
+    clients: list[httpx.AsyncClient] = []
+    client = client_for(build_app(store), clients)
+    try:
+        cookie = cookie_of(await client.get("/write", params={"v": "mine"}))
+        name = session_key_of(store, hash_token(token_of(cookie)))
+        admin.delete(name)
+        admin.set(name, "set by someone else")
+        response = await client.get("/all", headers=with_cookie(cookie))
+        assert response.status_code == 200
+        assert response.json() == {}
+        assert not admin.exists(name)
+    finally:
+        for each in clients:
+            await each.aclose()
+        await store.close()
+
+
+def session_key_of(store: AsyncRedisStore, key: SessionKey) -> str:
+    return f"{store.options.prefix}:s:{{{key}}}"
 
 
 def test_repr_never_shows_the_password() -> None:
@@ -756,3 +843,96 @@ async def test_async_idle_connections_die_with_a_restart_and_are_replaced(
             assert loaded is not None
     finally:
         await store.close()
+
+
+# -- auto-pipelining (the async store) ----------------------------------------------------
+
+
+def standalone_reads(node: redis.Redis) -> int:
+    return int(node.info("stats")["total_reads_processed"])
+
+
+async def test_concurrent_requests_share_one_connection_and_get_their_own_replies(
+    tmp_path: Path,
+) -> None:
+    admin = redis.Redis.from_url(server_url("redis"))
+    store = open_async(store_url("redis", tmp_path))
+    try:
+        keys = [new_key() for _ in range(40)]
+        for i, key in enumerate(keys):
+            await store.create(key, make_record({"i": i}))
+        before, clients = standalone_reads(admin), len(admin.client_list())
+        loaded = await asyncio.gather(*(store.load(key) for key in keys * 3))
+        reads = standalone_reads(admin) - before - 1  # the INFO itself
+        assert [r.data["i"] if r else None for r in loaded] == list(range(40)) * 3
+        assert len(admin.client_list()) == clients  # no connection opened
+        assert reads < 20  # 120 commands, written in a few batches
+    finally:
+        await store.close()
+        admin.close()
+
+
+async def test_without_autopipeline_each_request_in_flight_has_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    admin = redis.Redis.from_url(server_url("redis"))
+    store = open_async(store_url("redis", tmp_path) + "&autopipeline=false&max_connections=8")
+    try:
+        key = new_key()
+        await store.create(key, make_record({"a": 1}))
+        clients = len(admin.client_list())
+        loaded = await asyncio.gather(*(store.load(key) for _ in range(8)))
+        assert all(r is not None and r.data == {"a": 1} for r in loaded)
+        assert len(admin.client_list()) > clients
+    finally:
+        await store.close()
+        admin.close()
+
+
+async def test_a_cancelled_request_on_the_shared_connection_spoils_no_other(
+    private_server: RedisProcess,
+) -> None:
+    store = open_async(private_server.url)
+    try:
+        one, two = await two_sessions(store)
+        private_server.signal(signal.SIGSTOP)
+        first = asyncio.create_task(store.load(one))
+        second = asyncio.create_task(store.load(two))
+        await asyncio.sleep(0.1)
+        first.cancel()
+        private_server.signal(signal.SIGCONT)
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        loaded = await second
+        assert loaded is not None
+        assert loaded.data == {"who": "two"}
+        again = await store.load(one)
+        assert again is not None
+        assert again.data == {"who": "one"}
+    finally:
+        await store.close()
+
+
+def test_autopipeline_url_option() -> None:
+    assert parse_url("redis://h").autopipeline is True
+    assert parse_url("redis://h?autopipeline=false").autopipeline is False
+
+
+# The first loop's connection can only be dropped, not closed, once that loop is closed.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("autopipeline", ["true", "false"])
+def test_an_async_store_moves_to_a_new_event_loop(tmp_path: Path, autopipeline: str) -> None:
+    """A store first used on one loop (an app's startup) keeps working on the next."""
+    store = open_async(store_url("redis", tmp_path) + f"&autopipeline={autopipeline}")
+    key = new_key()
+    assert asyncio.run(store.create(key, make_record({"a": 1})))
+
+    async def load_then_close() -> object:
+        try:
+            record = await asyncio.wait_for(store.load(key), 5)
+            return None if record is None else record.data
+        finally:
+            await store.close()
+
+    assert asyncio.run(load_then_close()) == {"a": 1}
+    gc.collect()  # the first loop's dropped connection goes here, under this test's filter

@@ -9,6 +9,12 @@ is never brought back. Its text depends on how many keys change, so it is render
 per shape and kept. Member paths are ``$."<name>"`` with the name escaped as a JSON
 string; values go in as JSON text through ``JSON_EXTRACT(%s, '$')``.
 
+``load`` reads one text column, ``CONCAT_WS(' ', created_at, last_seen, expires_at,
+absolute_expires_at, <user id length or '-'>, user_id, data)``, parsed by
+``loaded_record``: the driver decodes one column description instead of six, which
+is most of a read's client-side cost. The server prints each DOUBLE as the text
+protocol does (shortest round-trip form), so the values read are the same.
+
 ``create`` is an ``INSERT IGNORE`` (one row inserted, or none when the key exists).
 ``replace`` is one short transaction: a DELETE of the old row *only while it is live
 and not revoked* (the row lock makes a concurrent replace wait, then find nothing),
@@ -31,6 +37,7 @@ __all__ = [
     "MAX_TEXT",
     "Statements",
     "insert_params",
+    "loaded_record",
     "path",
     "record",
     "schema_statements",
@@ -41,6 +48,10 @@ MAX_TEXT = 255
 """The longest key and user id (``VARCHAR(255)`` columns)."""
 
 _COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_id"
+_PACKED = (
+    "CONCAT_WS(' ', created_at, last_seen, expires_at, absolute_expires_at, "
+    "IFNULL(CHAR_LENGTH(user_id), '-'), user_id, data)"
+)
 
 
 def schema_statements(table: str = "websession_sessions") -> list[str]:
@@ -69,7 +80,7 @@ class Statements:
         t = f"`{check_table(table)}`"
         self.lock_name = f"websession_sessions:{table}"
         self.schema = schema_statements(table)
-        self.load = f"SELECT {_COLUMNS} FROM {t} WHERE `key` = %s"
+        self.load = f"SELECT {_PACKED} FROM {t} WHERE `key` = %s"
         self.create = (
             f"INSERT IGNORE INTO {t} (`key`, {_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         )
@@ -116,6 +127,19 @@ def _json(value: Any) -> str:
 def record(row: Any) -> Record:
     """The record of a row's columns (``_COLUMNS`` order)."""
     return Record(orjson.loads(row[0]), row[1], row[2], row[3], row[4], row[5])
+
+
+def loaded_record(text: str) -> Record:
+    """The record of ``load``'s one column (see the module docstring)."""
+    created, seen, expires, absolute, length, rest = text.split(" ", 5)
+    if length == "-":
+        user, data = None, rest
+    else:
+        size = int(length)
+        user, data = rest[:size], rest[size + 1 :]
+    return Record(
+        orjson.loads(data), float(created), float(seen), float(expires), float(absolute), user
+    )
 
 
 def insert_params(key: SessionKey, record: Record) -> tuple[Any, ...]:

@@ -1,14 +1,15 @@
 """The async Redis driver: its own connections to a standalone server, redis-py's
 async client for a cluster.
 
-On a standalone server the driver keeps its own connections (at most
-``max_connections``) and talks to them directly: one ``asyncio.timeout`` bounds the
-wait for a connection and the round trip together, and a connection that fails, times
-out or is cancelled mid-command is closed, never reused, so no reply is ever left
-unread on a connection that is handed out again. A dead idle connection (server
-restarted) drops the other idle ones and the batch is sent once more; every operation
-can be repeated safely. Nothing connects before the first command. Behind Sentinel, new
-connections go to the primary the sentinels name (``replication.AsyncPrimary``).
+On a standalone server (or the primary that Sentinel names) the driver keeps its own
+connections (``async_connection.AsyncPool``, at most ``max_connections``) and talks to them
+directly with pre-packed RESP (``wire``): each operation has one deadline, ``timeout``
+from its start, for the wait for a connection and every round trip; a connection that
+fails, times out or is cancelled mid-command is closed, never reused. A dead idle
+connection (server restarted) drops the other idle ones and the batch is sent once
+more; every operation can be repeated safely. Nothing connects before the first
+command. Behind Sentinel, new connections go to the primary the sentinels name
+(``replication.AsyncPrimary``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import redis.asyncio
 import redis.asyncio.cluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 
 from websession.errors import StoreTimeout
 from websession.stores.redis._async.client import on_server, send
+from websession.stores.redis.async_connection import AsyncPool
 from websession.stores.redis.errors import DRIVER_ERRORS, store_error
 from websession.stores.redis.options import RedisOptions, client_settings
 from websession.stores.redis.plans import Plans
@@ -37,55 +37,15 @@ from websession.stores.redis.replication import (
     with_wait,
 )
 from websession.stores.redis.scripts import Command, as_eval, noscript
+from websession.stores.redis.wire import pack, pairs
 
 __all__ = ["AsyncRedisDriver"]
 
 A = TypeVar("A")
 T = TypeVar("T")
 
-
-def _connection_factory(
-    options: RedisOptions,
-) -> Callable[[tuple[str, int] | None], redis.asyncio.Connection]:
-    """Make connections to a standalone server (or the given primary's address) with no
-    per-read timeout: the driver bounds each round trip as a whole (``asyncio.timeout``)."""
-    host, port = options.hosts[0]
-    kind = redis.asyncio.SSLConnection if options.ssl else redis.asyncio.Connection
-    settings: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "db": options.db,
-        "username": options.username,
-        "password": options.password,
-        "socket_timeout": None,
-        "socket_connect_timeout": options.connect_timeout,
-        "retry": Retry(NoBackoff(), 0),  # the driver retries whole round trips
-    }
-
-    def connect(address: tuple[str, int] | None) -> redis.asyncio.Connection:
-        if address is None:
-            return kind(**settings)
-        return kind(**{**settings, "host": address[0], "port": address[1]})
-
-    return connect
-
-
-async def _round_trip(conn: redis.asyncio.Connection, batch: list[Command]) -> list[Any]:
-    """Send ``batch`` (pipelined) on ``conn`` and read every reply; a reply that is a
-    server error is returned, not raised, so the connection is left with nothing unread."""
-    packed = conn.pack_command(*batch[0]) if len(batch) == 1 else conn.pack_commands(batch)
-    await conn.send_packed_command(packed, check_health=False)
-    results: list[Any] = []
-    for command in batch:
-        try:
-            reply = await conn.read_response()
-        except ResponseError as exc:
-            reply = exc
-        if command[0] == "HGETALL" and isinstance(reply, list):  # RESP2: a flat list
-            pairs = iter(reply)
-            reply = dict(zip(pairs, pairs, strict=True))
-        results.append(reply)
-    return results
+_NO_SLOT = "no Redis connection became free in time"
+_TIMED_OUT = "a Redis session store command timed out"
 
 
 class AsyncRedisDriver:
@@ -94,10 +54,9 @@ class AsyncRedisDriver:
     def __init__(self, options: RedisOptions) -> None:
         self.options = options
         self._plans = Plans(options.prefix, options.cluster)
-        self._slots = asyncio.Semaphore(options.max_connections)
-        self._idle: list[redis.asyncio.Connection] = []
-        self._new_connection = _connection_factory(options)  # standalone only
+        self._slots = asyncio.Semaphore(options.max_connections)  # cluster only
         self._primary = AsyncPrimary(options) if options.sentinel else None
+        self._pool = AsyncPool(options, self._address)  # standalone and Sentinel
         self._cluster: redis.asyncio.cluster.RedisCluster | None = None
         self._cluster_ready = False
         if options.cluster:
@@ -112,10 +71,11 @@ class AsyncRedisDriver:
 
     async def _execute(self, batch: list[Command]) -> list[Any]:
         """One round trip: ``batch`` pipelined, every reply returned."""
+        send = self._send if self._cluster is None else self._send_cluster
         waited = with_wait(batch, self.options)
         if waited is None:
-            return await self._guarded(self._send, batch)
-        return acknowledged(await self._guarded(self._send, waited), self.options)
+            return await send(batch)
+        return acknowledged(await send(waited), self.options)
 
     async def _on_server(self, server: int, command: Command) -> tuple[Any, int]:
         """Run ``command`` on one server (see ``client.on_server``)."""
@@ -126,9 +86,32 @@ class AsyncRedisDriver:
             return reply, 1
         return await self._guarded(self._on_cluster_server, (self._cluster, server, command))
 
+    async def _send(self, batch: list[Command]) -> list[Any]:
+        """``batch`` on the driver's own connections, by the operation's deadline; a
+        script unknown to the server is sent once more as EVAL."""
+        deadline = asyncio.get_running_loop().time() + self.options.timeout
+        try:
+            results = await self._exchange(batch, deadline)
+            for i in noscript(batch, results):
+                (results[i],) = await self._exchange([as_eval(batch[i])], deadline)
+                if isinstance(results[i], Exception):
+                    raise results[i]
+        except TimeoutError as exc:
+            raise StoreTimeout(_TIMED_OUT) from exc
+        except DRIVER_ERRORS as exc:
+            raise store_error(exc) from exc
+        return results
+
+    async def _send_cluster(self, batch: list[Command]) -> list[Any]:
+        return await self._guarded(self._cluster_batch, batch)
+
+    async def _cluster_batch(self, batch: list[Command]) -> list[Any]:
+        assert self._cluster is not None  # noqa: S101 - only on a cluster
+        return await send(await self._loaded(self._cluster), batch, cluster=True)
+
     async def _guarded(self, work: Callable[[A], Awaitable[T]], argument: A) -> T:
-        """``work(argument)`` within a connection slot and the timeout, driver errors
-        mapped."""
+        """``work(argument)`` on the cluster client within a connection slot and the
+        timeout, driver errors mapped."""
         slots = self._slots
         acquired = False
         try:
@@ -137,24 +120,12 @@ class AsyncRedisDriver:
                 acquired = True
                 return await work(argument)
         except TimeoutError as exc:
-            if not acquired:
-                raise StoreTimeout("no Redis connection became free in time") from exc
-            raise StoreTimeout("a Redis session store command timed out") from exc
+            raise StoreTimeout(_TIMED_OUT if acquired else _NO_SLOT) from exc
         except DRIVER_ERRORS as exc:
             raise store_error(exc) from exc
         finally:
             if acquired:
                 slots.release()
-
-    async def _send(self, batch: list[Command]) -> list[Any]:
-        if self._cluster is not None:
-            return await send(await self._loaded(self._cluster), batch, cluster=True)
-        results = await self._exchange(batch)
-        for i in noscript(results):
-            (results[i],) = await self._exchange([as_eval(batch[i])])
-            if isinstance(results[i], Exception):
-                raise results[i]
-        return results
 
     async def _on_cluster_server(
         self, where: tuple[redis.asyncio.cluster.RedisCluster, int, Command]
@@ -172,48 +143,75 @@ class AsyncRedisDriver:
             self._cluster_ready = True
         return cluster
 
-    async def _exchange(self, batch: list[Command]) -> list[Any]:
+    async def _exchange(self, batch: list[Command], deadline: float) -> list[Any]:
         """One round trip on an idle connection, or a new one; a dead idle connection
         (server restarted) drops the other idle ones and the batch is sent once more."""
+        if self.options.autopipeline and batch[-1][0] != "WAIT":
+            return await self._pipelined(batch, deadline)
+        pool = self._pool
+        payload = pack(batch)
         for attempt in range(2):
-            reused = bool(self._idle)
-            conn = self._idle.pop() if reused else await self._connect()
             try:
-                results = await _round_trip(conn, batch)
+                conn, reused = await pool.take(deadline)
+            except TimeoutError as exc:
+                raise StoreTimeout(_NO_SLOT) from exc
+            try:
+                replies = await conn.exchange(payload, len(batch), deadline)
             except RedisConnectionError:
-                await conn.disconnect(nowait=True)
+                conn.close()
+                pool.give(conn)
                 if self._primary is not None:  # ask the sentinels again
                     self._primary.forget()
                 if not reused or attempt:
                     raise
-                await self._drop_idle()
+                pool.drop_idle()
                 continue
             except BaseException:
-                await conn.disconnect(nowait=True)
+                conn.close()
+                pool.give(conn)
                 raise
+            results = [pairs(c, r) for c, r in zip(batch, replies, strict=True)]
             if self._primary is not None and demoted(results):
                 self._primary.forget()
-                await conn.disconnect(nowait=True)
-                await self._drop_idle()
+                conn.close()
+                pool.give(conn)
+                pool.drop_idle()
                 raise demoted_error()
-            self._idle.append(conn)
+            pool.give(conn)
             return results
         raise AssertionError("unreachable")
 
-    async def _connect(self) -> redis.asyncio.Connection:
-        """A new connection: to the server, or to the primary the sentinels name."""
-        if self._primary is None:
-            return self._new_connection(None)
-        return self._new_connection(await self._primary.find())
+    async def _pipelined(self, batch: list[Command], deadline: float) -> list[Any]:
+        """One round trip on the shared connection (auto-pipelining); a dead shared
+        connection is made again and the batch sent once more. A cancelled caller
+        leaves the connection open: its replies are read and dropped in order."""
+        payload = pack(batch)
+        for attempt in range(2):
+            conn, reused = await self._pool.shared(deadline)
+            try:
+                replies = await conn.exchange(payload, len(batch), deadline)
+            except RedisConnectionError:
+                if self._primary is not None:  # ask the sentinels again
+                    self._primary.forget()
+                if not reused or attempt:
+                    raise
+                continue
+            results = [pairs(c, r) for c, r in zip(batch, replies, strict=True)]
+            if self._primary is not None and demoted(results):
+                self._primary.forget()
+                conn.close()
+                raise demoted_error()
+            return results
+        raise AssertionError("unreachable")
 
-    async def _drop_idle(self) -> None:
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.disconnect(nowait=True)
+    async def _address(self) -> tuple[str, int] | None:
+        """Where new connections go: the primary the sentinels name, or the server of
+        the URL (None)."""
+        return None if self._primary is None else await self._primary.find()
 
     async def close(self) -> None:
         """Close every connection."""
-        await self._drop_idle()
+        self._pool.close()
         if self._primary is not None:
             await self._primary.close()
         if self._cluster is not None:

@@ -11,8 +11,10 @@
 
 Query parameters: ``prefix`` (key prefix, default ``websession``), ``connect_timeout``
 and ``timeout`` (seconds, default 2 each; ``timeout`` bounds every command and the wait
-for a free connection), ``max_connections`` (default 50, per server) and ``wait``
-(replicas that must acknowledge each write, with ``WAIT``; default 0: not cluster).
+for a free connection), ``max_connections`` (default 50, per server), ``wait``
+(replicas that must acknowledge each write, with ``WAIT``; default 0: not cluster) and
+``autopipeline`` (``true`` by default: the async store sends the commands of concurrent
+requests on one connection, those of one event-loop turn in one write).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from websession.errors import ConfigError
-from websession.stores.url import positive_seconds, query_options, whole_number
+from websession.stores.url import flag, positive_seconds, query_options, whole_number
 
 __all__ = ["RedisOptions", "client_settings", "parse_url"]
 
@@ -67,6 +69,11 @@ class RedisOptions:
     wait: int = 0
     """Replicas that must acknowledge each write (``WAIT``) before it counts as done;
     a write they do not acknowledge within half of ``timeout`` fails (503)."""
+    autopipeline: bool = True
+    """The async store on a standalone server (or Sentinel's primary): concurrent
+    requests share one connection and the commands sent in one event-loop turn go out
+    in one write (batches with ``WAIT`` keep a connection of their own); False: one
+    connection per request in flight, as the sync store does."""
 
 
 def parse_url(url: str) -> RedisOptions:
@@ -150,13 +157,15 @@ def _option(name: str, value: str) -> Any:
         return positive_seconds(name, value)
     if name == "max_connections":
         return whole_number(name, value, example=50)
+    if name == "autopipeline":
+        return flag(name, value)
     if name == "wait":
         if not value.isdigit():
             raise ConfigError(f"?wait= is a number of replicas, as in ?wait=1, not {value!r}")
         return int(value)
     raise ConfigError(
         f"unknown Redis URL option {name!r}: use prefix, connect_timeout, timeout, "
-        "max_connections or wait"
+        "max_connections, wait or autopipeline"
     )
 
 

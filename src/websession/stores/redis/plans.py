@@ -90,7 +90,8 @@ def _fields(record: Record) -> list[Any]:
 
 def _record(fields: dict[bytes, bytes]) -> Record | None:
     """The record of a hash's fields; None if it is corrupt (a field that is not
-    JSON, a deadline that is not a number, a name that is not UTF-8)."""
+    JSON, a deadline that is not a number, a name that is not UTF-8, or a WRONGTYPE
+    error instead of fields: the key holds another type)."""
     try:
         data = {
             name[2:].decode(): orjson.loads(value)
@@ -148,7 +149,7 @@ class Plans:
         if not fields:
             return None
         record = _record(fields)
-        if record is None:  # corrupt: logged once, removed, no session
+        if record is None:  # corrupt or another type (WRONGTYPE): logged once, removed
             yield [("DEL", self.session(key))]
             log_corrupt("Redis", key)
         return record

@@ -26,7 +26,7 @@ import redis
 import redis.asyncio.sentinel
 import redis.sentinel
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import ReadOnlyError, ResponseError
 
 from websession.errors import StoreUnavailable
 from websession.stores.redis.options import RedisOptions, client_settings
@@ -89,7 +89,11 @@ class AsyncPrimary:
 def demoted(results: list[Any]) -> bool:
     """True if a reply says the server is a read-only replica now (a failover
     demoted the primary we were connected to)."""
-    return any(isinstance(reply, ResponseError) and "READONLY" in str(reply) for reply in results)
+    return any(
+        isinstance(reply, ReadOnlyError)
+        or (isinstance(reply, ResponseError) and "READONLY" in str(reply))
+        for reply in results
+    )
 
 
 def demoted_error() -> RedisConnectionError:

@@ -5,6 +5,10 @@ index prefix argument non-empty) the write scripts also maintain the per-user in
 keys they derive from the session's ``m:u`` field. A script is called by EVALSHA;
 ``as_eval`` gives the EVAL form to send after a NOSCRIPT reply (a server restart or
 SCRIPT FLUSH), and ``noscript`` finds the replies that call for it.
+
+A read of a key that holds another type (``WRONGTYPE``: a string someone else set at a
+session's key) is answered with the error as its reply (``wrong_type``), so the plan
+treats it as a corrupt record; any other error reply is raised.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 __all__ = [
     "CREATE",
@@ -28,6 +32,7 @@ __all__ = [
     "as_eval",
     "first_key",
     "noscript",
+    "wrong_type",
 ]
 
 Command = tuple[Any, ...]
@@ -81,10 +86,28 @@ class Script:
         return ("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
-def noscript(results: list[Any]) -> list[int]:
-    """Positions of pipelined scripts to run again by EVAL; raise any other error."""
-    for result in results:
-        if isinstance(result, Exception) and not isinstance(result, NoScriptError):
+_READS = frozenset({"HGETALL", b"HGETALL"})
+
+
+def wrong_type(command: Command, reply: Any) -> bool:
+    """True if ``reply`` says that the key ``command`` reads holds another type (the
+    caller takes it as a corrupt record, not as a failure)."""
+    return (
+        command[0] in _READS
+        and isinstance(reply, ResponseError)
+        and str(reply).startswith("WRONGTYPE")
+    )
+
+
+def noscript(batch: list[Command], results: list[Any]) -> list[int]:
+    """Positions of pipelined scripts to run again by EVAL; raise any other error
+    except a read's ``wrong_type`` reply."""
+    for command, result in zip(batch, results, strict=True):
+        if (
+            isinstance(result, Exception)
+            and not isinstance(result, NoScriptError)
+            and not wrong_type(command, result)
+        ):
             raise result
     return [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
 

@@ -15,6 +15,7 @@ from websession.stores.mysql.options import MysqlOptions
 from websession.stores.mysql.sql import (
     Statements,
     insert_params,
+    loaded_record,
     record,
     take_live_params,
     update_params,
@@ -39,9 +40,9 @@ class AsyncMysqlStore:
         return f"{name}(host={self.options.host!r}, table={self.options.table!r})"
 
     async def load(self, key: SessionKey) -> Record | None:
-        """See ``Store.load``: one primary-key SELECT."""
+        """See ``Store.load``: one primary-key SELECT (of one packed column)."""
         row = await self._db.fetchone(self._sql.load, (key,))
-        return None if row is None else record(row)
+        return None if row is None else loaded_record(row[0])
 
     async def create(self, key: SessionKey, record: Record) -> bool:
         """See ``Store.create``: one INSERT IGNORE, which never overwrites."""

@@ -4,16 +4,17 @@ cluster client (the async store talks to a standalone server on its own connecti
 A batch of several commands is one pipeline (on a cluster, one request to each server
 concerned, routed by the client's slot table, which must be loaded first). A script
 the server does not know (NOSCRIPT: a restart or SCRIPT FLUSH) is sent once more as
-EVAL.
+EVAL. A read of a key of another type answers the error as its reply (see
+``scripts.wrong_type``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
-from websession.stores.redis.scripts import Command, as_eval, first_key, noscript
+from websession.stores.redis.scripts import Command, as_eval, first_key, noscript, wrong_type
 
 __all__ = ["call", "on_server", "send"]
 
@@ -32,7 +33,7 @@ async def send(client: Any, batch: list[Command], *, cluster: bool) -> list[Any]
         else:
             pipe.execute_command(*command)
     results: list[Any] = await pipe.execute(raise_on_error=False)
-    for i in noscript(results):
+    for i in noscript(batch, results):
         results[i] = await call(client, batch[i])
     return results
 
@@ -43,6 +44,10 @@ async def call(client: Any, command: Command) -> Any:
         return await client.execute_command(*command)
     except NoScriptError:
         return await client.execute_command(*as_eval(command))
+    except ResponseError as exc:
+        if wrong_type(command, exc):
+            return exc
+        raise
 
 
 async def on_server(

@@ -209,7 +209,7 @@ class SessionEngine:
     ) -> SetCookie:
         assert signed is not None  # noqa: S101 - set by _new_token or _signed
         max_age = cookie_max_age(session.permanent, expires_at, now)
-        return session_cookie(self.config, signed, max_age)
+        return self._delete_cookie.with_value(signed, max_age)  # the attributes, checked once
 
     def _signed(self, session: Session) -> str:
         """The session's cookie value: as the browser sent it, unless an older secret

@@ -96,6 +96,44 @@ def test_sqlite_update_sets_and_removes_keys_with_awkward_characters(tmp_path: P
     store.close()
 
 
+@pytest.mark.parametrize("name", [*AWKWARD_KEYS, "\n", "a\x1fb", "n"])
+def test_sqlite_update_of_any_one_key_sets_and_removes_exactly_it(
+    name: str, tmp_path: Path
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    start: dict[str, object] = {"keep": {"deep": 1}, name: {"old": 1, "gone": 2}}
+    store.create(key, make_record(start))
+    assert store.update(key, Changes(1.0, 2.0, set={name: {"new": None}}))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"keep": {"deep": 1}, name: {"new": None}}  # replaced, not merged
+    assert store.update(key, Changes(1.0, 2.0, remove=frozenset({name})))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"keep": {"deep": 1}}
+    store.close()
+
+
+def test_sqlite_update_of_plain_keys_runs_in_sql_and_of_quoted_keys_in_python(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.update(key, Changes(1.0, 2.0, set={"b": 2, "c": [3]}, remove=frozenset({"a"})))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"uote': 1}))
+    assert "json_set" in statements[0]
+    assert "json_remove" in statements[0]
+    assert "websession_patch" in statements[1]
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"b": 2, "c": [3], 'q"uote': 1}
+    store.close()
+
+
 def test_sqlite_update_keeps_values_exact(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     key = new_key()

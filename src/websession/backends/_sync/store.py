@@ -72,11 +72,16 @@ class StoreBackend:
     def save(self, session: Session) -> SetCookie | None:
         """The request's one write, if the engine asks for one; the cookie to send."""
         outcome = self.engine.finish(session)
-        if type(outcome) is Nothing:  # no store call
+        kind = type(outcome)
+        if kind is Nothing:  # no store call
             return outcome.cookie
         if self.at_rest.seals:
             outcome = self.at_rest.sealed(outcome, session.token)
-        cookie = save(self.store, outcome)
+        if kind is Update and type(outcome) is Update:  # most writes: save_async's case
+            live = self.store.update(outcome.key, outcome.changes)
+            cookie = outcome.cookie if live else outcome.gone
+        else:
+            cookie = save(self.store, outcome)
         if self.events:
             self.events.emit(saved(outcome, cookie, self.clock()))
         return cookie

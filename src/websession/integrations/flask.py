@@ -71,6 +71,9 @@ __all__ = [
 ]
 
 _FAILED = "_websession_failure"
+_UNTAGGED = frozenset({str, int, float, bool, type(None)})
+"""Types that Flask's own tags leave as they are."""
+_FLASK_TAGS = len(session_json_serializer.order)
 _EXTENSION = "websession"
 
 
@@ -103,6 +106,11 @@ class FlaskSession(Session, SessionMixin):
             ]
         return values
 
+    def _default_tags(self) -> bool:
+        """True while the serializer has Flask's own tags only (none added since)."""
+        serializer = self.serializer
+        return serializer is session_json_serializer and len(serializer.order) == _FLASK_TAGS
+
     def _untag(self, value: Any) -> Any:
         if isinstance(value, dict):
             return self.serializer.untag({n: self._untag(v) for n, v in value.items()})
@@ -112,6 +120,8 @@ class FlaskSession(Session, SessionMixin):
 
     def to_stored(self, name: str, value: Any) -> Any:
         """A Python value to JSON: Flask's tags; flashes as ``[category, message]``."""
+        if type(value) in _UNTAGGED and self._default_tags():
+            return value  # none of Flask's own tags applies to a plain str, int, float, bool
         tag = self.serializer.tag
         if name == FLASH_KEY and isinstance(value, list):
             return [
@@ -190,10 +200,12 @@ class WebsessionInterface(SessionInterface):
             response.headers["Cache-Control"] = "no-store"
         elif session.bound_to_user and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"  # the app's own header wins
-        if (cookie is not None or accessed) and not has_vary_field(
-            response.headers.getlist("Vary"), "cookie"
-        ):
-            response.vary.add("Cookie")
+        if cookie is not None or accessed:
+            vary = response.headers.getlist("Vary")
+            if not vary:  # the common case, without parsing a HeaderSet
+                response.headers.add("Vary", "Cookie")
+            elif not has_vary_field(vary, "cookie"):
+                response.vary.add("Cookie")
 
 
 def _error(exc: WebsessionError) -> Response:

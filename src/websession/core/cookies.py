@@ -47,6 +47,11 @@ def cookie_values(headers: Iterable[str], name: str) -> list[str]:
         budget -= len(header)
         if name not in header:
             continue
+        if ";" not in header:  # one cookie (as in most requests): no list of pairs
+            key, sep, value = header.partition("=")
+            if sep and key.strip() == name:
+                found.append(_unquote(value.strip()))
+            continue
         for pair in header.split(";"):
             key, sep, value = pair.partition("=")
             if sep and key.strip() == name:

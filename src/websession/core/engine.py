@@ -194,14 +194,8 @@ class SessionEngine:
         changed, removed, user_changed = session.pending_changes()
         self.lifecycle.check_size(session.data_view())
         expires = self.lifecycle.extended(record, now)
-        changes = Changes(
-            last_seen=now,
-            expires_at=expires,
-            set=changed,
-            remove=removed,
-            set_user=user_changed,
-            user_id=session.user_id,
-        )
+        # positional: last_seen, expires_at, set, remove, set_user, user_id
+        changes = Changes(now, expires, changed, removed, user_changed, session.user_id)
         cookie = self._cookie_for(session, self._signed(session), expires, now)
         return Update(key, changes, cookie, self._delete_cookie)
 

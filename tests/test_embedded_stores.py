@@ -364,3 +364,26 @@ def test_a_record_being_updated_never_looks_missing(kind: str, tmp_path: Path) -
     finally:
         sys.setswitchinterval(interval)
         store.close()
+
+
+def test_sqlite_load_reads_on_the_writer_connection_when_it_is_free(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+    assert store._db._readers == []  # no pooled reader was needed
+    store.close()
+
+
+def test_sqlite_load_never_waits_for_a_held_write_lock(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    with store._db._lock:  # a write in progress on this store
+        loaded = store.load(key)  # a pooled reader answers
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+    assert len(store._db._readers) == 1
+    store.close()

@@ -166,8 +166,8 @@ class SQLiteStore:
             raise StoreUnavailable(f"cannot open the SQLite session database {self.path}") from exc
 
     def load(self, key: SessionKey) -> Record | None:
-        """One primary-key SELECT on a reader connection."""
-        row = self._db.read(lambda db: db.execute(_LOAD, (key,)).fetchone())
+        """One primary-key SELECT (``Connections.read_row``: never waits for a writer)."""
+        row = self._db.read_row(_LOAD, (key,))
         if row is None:
             return None
         record = _record(row)  # _checked, inlined

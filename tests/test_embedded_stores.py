@@ -387,3 +387,23 @@ def test_sqlite_load_never_waits_for_a_held_write_lock(tmp_path: Path) -> None:
     assert loaded.data == {"a": 1}
     assert len(store._db._readers) == 1
     store.close()
+
+
+def test_sqlite_update_assigns_user_id_only_when_the_user_changes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"a": 1}, user_id="u1"))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.update(key, Changes(1.0, 2.0, set={"b": 2}))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"': 2}))
+    assert store.update(key, Changes(1.0, 2.0, set={"c": 3}, set_user=True, user_id="u2"))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"': 3}, set_user=True, user_id="u3"))
+    assert ["user_id" in statement for statement in statements] == [False, False, True, True]
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.user_id == "u3"
+    assert loaded.data == {"a": 1, "b": 2, "c": 3, 'q"': 3}
+    assert [k for k, _ in store.list_user("u3", 0.0)] == [key]
+    assert store.list_user("u1", 0.0) == []
+    store.close()

@@ -77,6 +77,7 @@ class StoreBackend:
             return outcome.cookie
         if self.at_rest.seals:
             outcome = self.at_rest.sealed(outcome, session.token)
+        cookie: SetCookie | None
         if kind is Update and type(outcome) is Update:  # most writes: save_async's case
             live = self.store.update(outcome.key, outcome.changes)
             cookie = outcome.cookie if live else outcome.gone

@@ -121,7 +121,7 @@ def _patch_statement(n_set: int, n_remove: int, set_user: bool) -> str:
                 data = f"json_set({data}{', ?, json(?)' * n_set})"
             if n_remove:
                 data = f"json_remove({data}{', ?' * n_remove})"
-            start = f"UPDATE websession_sessions SET data = CAST({data} AS BLOB)"
+            start = f"UPDATE websession_sessions SET data = CAST({data} AS BLOB)"  # noqa: S608 - placeholders only
         statement = start + (_SET_USER if set_user else "") + _UPDATE_TAIL
         _PATCHES[n_set, n_remove, set_user] = statement
     return statement

@@ -71,17 +71,11 @@ class AsyncStoreBackend:
     async def save(self, session: Session) -> SetCookie | None:
         """The request's one write, if the engine asks for one; the cookie to send."""
         outcome = self.engine.finish(session)
-        kind = type(outcome)
-        if kind is Nothing:  # no store call
+        if type(outcome) is Nothing:  # no store call
             return outcome.cookie
         if self.at_rest.seals:
             outcome = self.at_rest.sealed(outcome, session.token)
-        cookie: SetCookie | None
-        if kind is Update and type(outcome) is Update:  # most writes: save_async's case
-            live = await self.store.update(outcome.key, outcome.changes)
-            cookie = outcome.cookie if live else outcome.gone
-        else:
-            cookie = await save_async(self.store, outcome)
+        cookie = await save_async(self.store, outcome)
         if self.events:
             await self.events.emit_async(saved(outcome, cookie, self.clock()))
         return cookie

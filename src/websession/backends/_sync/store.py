@@ -72,17 +72,11 @@ class StoreBackend:
     def save(self, session: Session) -> SetCookie | None:
         """The request's one write, if the engine asks for one; the cookie to send."""
         outcome = self.engine.finish(session)
-        kind = type(outcome)
-        if kind is Nothing:  # no store call
+        if type(outcome) is Nothing:  # no store call
             return outcome.cookie
         if self.at_rest.seals:
             outcome = self.at_rest.sealed(outcome, session.token)
-        cookie: SetCookie | None
-        if kind is Update and type(outcome) is Update:  # most writes: save_async's case
-            live = self.store.update(outcome.key, outcome.changes)
-            cookie = outcome.cookie if live else outcome.gone
-        else:
-            cookie = save(self.store, outcome)
+        cookie = save(self.store, outcome)
         if self.events:
             self.events.emit(saved(outcome, cookie, self.clock()))
         return cookie

@@ -74,6 +74,7 @@ _FAILED = "_websession_failure"
 _UNTAGGED = frozenset({str, int, float, bool, type(None)})
 """Types that Flask's own tags leave as they are."""
 _FLASK_TAGS = len(session_json_serializer.order)
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union per value
 _EXTENSION = "websession"
 
 
@@ -98,7 +99,7 @@ class FlaskSession(Session, SessionMixin):
     def from_stored(self, data: dict[str, Any]) -> dict[str, Any]:
         """Stored JSON to Python values: tags undone, flashes as ``(category, message)``."""
         untag = self._untag
-        values = {n: untag(v) if isinstance(v, dict | list) else v for n, v in data.items()}
+        values = {n: untag(v) if isinstance(v, _CONTAINERS) else v for n, v in data.items()}
         flashes = values.get(FLASH_KEY)
         if isinstance(flashes, list):
             values[FLASH_KEY] = [

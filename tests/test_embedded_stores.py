@@ -407,3 +407,13 @@ def test_sqlite_update_assigns_user_id_only_when_the_user_changes(tmp_path: Path
     assert [k for k, _ in store.list_user("u3", 0.0)] == [key]
     assert store.list_user("u1", 0.0) == []
     store.close()
+
+
+@pytest.mark.parametrize("path", ["s.db", ":memory:"])
+def test_sqlite_load_after_close_says_the_store_is_closed(path: str, tmp_path: Path) -> None:
+    store = SQLiteStore(path if path == ":memory:" else tmp_path / path, nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.load(key)

@@ -133,6 +133,8 @@ class Connections:
         read); else, or if that connection would wait, on a pooled reader."""
         if self._lock.acquire(blocking=False):  # never waits: readers never wait for writers
             try:
+                if self._closed:
+                    raise StoreError("the SQLite session store is closed")
                 db = self._try_writer if self._try_writer is not None else self._writer
                 return db.execute(statement, params).fetchone()
             except sqlite3.Error as exc:

@@ -151,8 +151,6 @@ class SessionMiddleware:
             return
 
         replaced = False
-        save = backend.save
-        save_on_error = self.config.save_on_error
 
         async def send_with_session(message: Message) -> None:
             nonlocal replaced
@@ -161,9 +159,9 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 accessed = session.accessed  # before the save reads the session itself
                 cookie = None
-                if save_on_error or message.get("status", 200) < 500:
+                if message.get("status", 200) < 500 or self.config.save_on_error:
                     try:
-                        cookie = await save(session)
+                        cookie = await self.backend.save(session)
                     except (StoreError, SessionDataError) as exc:
                         log_failure("save", exc)
                         replaced = True

@@ -145,6 +145,22 @@ def test_set_cookie_refuses_values_a_cookie_cannot_carry(value: str) -> None:
         SetCookie("s", value)
 
 
+def test_with_value_keeps_the_attributes_and_changes_value_and_max_age() -> None:
+    base = SetCookie("s", "", domain="example.com", max_age=0, secure=True, same_site="lax")
+    cookie = base.with_value("abc.def", 60)
+    assert cookie == SetCookie(
+        "s", "abc.def", domain="example.com", max_age=60, secure=True, same_site="lax"
+    )
+    assert hash(cookie) == hash(base.with_value("abc.def", 60))  # frozen, hashable
+    assert base.value == ""
+
+
+@pytest.mark.parametrize("value", ["a;b", "a b", 'a"b', "a\r\nSet-Cookie: x=y", "é", "a\\b"])
+def test_with_value_refuses_values_a_cookie_cannot_carry(value: str) -> None:
+    with pytest.raises(ValueError, match="cookie value"):
+        SetCookie("s", "v").with_value(value, None)
+
+
 def test_set_cookie_refuses_header_injection_in_path() -> None:
     with pytest.raises(ValueError, match="path"):
         SetCookie("s", "v", path="/\r\nX: y")

@@ -96,6 +96,44 @@ def test_sqlite_update_sets_and_removes_keys_with_awkward_characters(tmp_path: P
     store.close()
 
 
+@pytest.mark.parametrize("name", [*AWKWARD_KEYS, "\n", "a\x1fb", "n"])
+def test_sqlite_update_of_any_one_key_sets_and_removes_exactly_it(
+    name: str, tmp_path: Path
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    start: dict[str, object] = {"keep": {"deep": 1}, name: {"old": 1, "gone": 2}}
+    store.create(key, make_record(start))
+    assert store.update(key, Changes(1.0, 2.0, set={name: {"new": None}}))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"keep": {"deep": 1}, name: {"new": None}}  # replaced, not merged
+    assert store.update(key, Changes(1.0, 2.0, remove=frozenset({name})))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"keep": {"deep": 1}}
+    store.close()
+
+
+def test_sqlite_update_of_plain_keys_runs_in_sql_and_of_quoted_keys_in_python(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.update(key, Changes(1.0, 2.0, set={"b": 2, "c": [3]}, remove=frozenset({"a"})))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"uote': 1}))
+    assert "json_set" in statements[0]
+    assert "json_remove" in statements[0]
+    assert "websession_patch" in statements[1]
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"b": 2, "c": [3], 'q"uote': 1}
+    store.close()
+
+
 def test_sqlite_update_keeps_values_exact(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     key = new_key()
@@ -326,3 +364,56 @@ def test_a_record_being_updated_never_looks_missing(kind: str, tmp_path: Path) -
     finally:
         sys.setswitchinterval(interval)
         store.close()
+
+
+def test_sqlite_load_reads_on_the_writer_connection_when_it_is_free(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+    assert store._db._readers == []  # no pooled reader was needed
+    store.close()
+
+
+def test_sqlite_load_never_waits_for_a_held_write_lock(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    with store._db._lock:  # a write in progress on this store
+        loaded = store.load(key)  # a pooled reader answers
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+    assert len(store._db._readers) == 1
+    store.close()
+
+
+def test_sqlite_update_assigns_user_id_only_when_the_user_changes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    key = new_key()
+    store.create(key, make_record({"a": 1}, user_id="u1"))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.update(key, Changes(1.0, 2.0, set={"b": 2}))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"': 2}))
+    assert store.update(key, Changes(1.0, 2.0, set={"c": 3}, set_user=True, user_id="u2"))
+    assert store.update(key, Changes(1.0, 2.0, set={'q"': 3}, set_user=True, user_id="u3"))
+    assert ["user_id" in statement for statement in statements] == [False, False, True, True]
+    loaded = store.load(key)
+    assert loaded is not None
+    assert loaded.user_id == "u3"
+    assert loaded.data == {"a": 1, "b": 2, "c": 3, 'q"': 3}
+    assert [k for k, _ in store.list_user("u3", 0.0)] == [key]
+    assert store.list_user("u1", 0.0) == []
+    store.close()
+
+
+@pytest.mark.parametrize("path", ["s.db", ":memory:"])
+def test_sqlite_load_after_close_says_the_store_is_closed(path: str, tmp_path: Path) -> None:
+    store = SQLiteStore(path if path == ":memory:" else tmp_path / path, nonblocking=True)
+    key = new_key()
+    store.create(key, make_record({"a": 1}))
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.load(key)

@@ -340,3 +340,51 @@ def test_regenerate_of_a_session_deleted_elsewhere_creates_nothing(browser: Brow
     assert cookie is not None
     assert cookie.deletes
     assert len(browser.store) == 0
+
+
+class CountingSigner:
+    """Wraps the engine's signer and counts the values it MACs."""
+
+    def __init__(self, engine: SessionEngine) -> None:
+        self.inner = engine._signer
+        self.verified: list[str] = []
+
+    def sign(self, token: str) -> str:
+        return self.inner.sign(token)
+
+    def verify(self, value: str) -> Verified | None:
+        self.verified.append(value)
+        return self.inner.verify(value)
+
+
+def test_a_verified_cookie_value_is_not_maced_again(clock: FakeClock) -> None:
+    engine = make_engine(clock)
+    signer = CountingSigner(engine)
+    engine._signer = signer  # type: ignore[assignment]  # counts calls, same answers
+    value = engine.cookie_value("t" * 43)
+    first = engine.verify([f"session={value}"])
+    again = engine.verify([f"session={value}"])
+    assert first is not None
+    assert again == first
+    assert signer.verified == [value]
+
+
+def test_a_forged_cookie_value_is_maced_every_time(clock: FakeClock) -> None:
+    engine = make_engine(clock)
+    signer = CountingSigner(engine)
+    engine._signer = signer  # type: ignore[assignment]  # counts calls, same answers
+    value = engine.cookie_value("t" * 43)
+    forged = value[:-1] + ("A" if value[-1] != "A" else "B")
+    assert engine.verify([f"session={forged}"]) is None
+    assert engine.verify([f"session={forged}"]) is None
+    assert signer.verified == [forged, forged]
+
+
+def test_the_verified_values_kept_are_bounded(clock: FakeClock) -> None:
+    from websession.core.engine import VERIFIED_KEPT
+
+    engine = make_engine(clock)
+    for n in range(VERIFIED_KEPT + 5):
+        value = engine.cookie_value(f"{n:043d}")
+        assert engine.verify([f"session={value}"]) is not None
+    assert len(engine._verified) <= VERIFIED_KEPT

@@ -400,3 +400,67 @@ def test_init_app_again_rereads_and_installs_its_hook_once(
     app.config["SESSION_COOKIE_NAME"] = "sid"
     assert init_app(app, MemoryStore()).config.cookie_name == "sid"
     assert len(app.before_request_funcs[None]) == 1
+
+
+class _TagInt(flask.json.tag.JSONTag):
+    """A custom tag that claims plain ints (as an application could register)."""
+
+    key = " int"
+
+    def check(self, value: Any) -> bool:
+        return type(value) is int
+
+    def to_json(self, value: Any) -> Any:
+        return str(value)
+
+    def to_python(self, value: Any) -> Any:
+        return int(value)
+
+
+def test_a_custom_tag_on_flasks_serializer_applies_to_plain_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask.sessions import session_json_serializer
+
+    from websession.integrations.flask import FlaskSession
+
+    session = FlaskSession()
+    assert session.to_stored("n", 5) == 5
+    tag = _TagInt(session_json_serializer)
+    monkeypatch.setattr(session_json_serializer, "order", [tag, *session_json_serializer.order])
+    monkeypatch.setitem(session_json_serializer.tags, tag.key, tag)
+    assert session.to_stored("n", 5) == {" int": "5"}
+
+
+def test_a_session_class_with_its_own_serializer_tags_plain_values() -> None:
+    from flask.json.tag import TaggedJSONSerializer
+
+    from websession.integrations.flask import FlaskSession
+
+    class Tagged(FlaskSession):
+        serializer = TaggedJSONSerializer()
+
+    Tagged.serializer.register(_TagInt, index=0)
+    assert Tagged().to_stored("n", 5) == {" int": "5"}
+    assert Tagged().to_stored("s", "text") == "text"
+
+
+def test_vary_cookie_is_merged_into_the_apps_own_vary_header(tmp_path: Path) -> None:
+    app = flask.Flask("t")
+    init_app(app, store=f"sqlite:///{tmp_path / 's.db'}", config=CONFIG)
+
+    @app.get("/")
+    def index() -> flask.Response:
+        flask.session.get("x")
+        response = flask.make_response("ok")
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    @app.get("/plain")
+    def plain() -> str:
+        flask.session.get("x")
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/").headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    assert client.get("/plain").headers.getlist("Vary") == ["Cookie"]

@@ -47,6 +47,12 @@ __all__ = ["Op", "Outcome", "SessionEngine", "session_cookie"]
 
 _NOTHING = Nothing()
 
+VERIFIED_KEPT = 1024
+"""Verified cookie values an engine remembers (about 400 bytes each): a browser sends
+the same value on every request, so its HMAC and store-key hash are computed once per
+engine, not once per request. Only values that verified are kept: a forged value costs
+its MAC every time, and lookups are by the whole value (no timing signal)."""
+
 
 def session_cookie(config: SessionConfig, value: str, max_age: int | None) -> SetCookie:
     """The session cookie ``value`` with every attribute the configuration sets
@@ -73,7 +79,15 @@ def cookie_max_age(permanent: bool, expires_at: float, now: float) -> int | None
 class SessionEngine:
     """Session policy for one configuration: verify, open, finish. No I/O."""
 
-    __slots__ = ("_clock", "_delete_cookie", "_forget", "_signer", "config", "lifecycle")
+    __slots__ = (
+        "_clock",
+        "_delete_cookie",
+        "_forget",
+        "_signer",
+        "_verified",
+        "config",
+        "lifecycle",
+    )
 
     def __init__(self, config: SessionConfig, clock: Clock = time.time) -> None:
         self.config = config
@@ -83,6 +97,8 @@ class SessionEngine:
         self._signer = Signer(config.verifying_secrets)
         self._delete_cookie = session_cookie(config, "", 0)  # frozen: one for every request
         self._forget = Nothing(self._delete_cookie)
+        self._verified: dict[str, Verified] = {}
+        """Cookie values that verified, exactly as received (at most VERIFIED_KEPT)."""
 
     # -- request start ---------------------------------------------------------------
 
@@ -90,10 +106,19 @@ class SessionEngine:
         """Return the first validly signed session token in the Cookie headers, if any.
 
         A missing, malformed or forged cookie returns None, and then no store is asked.
+        A value that verified before (the same string, byte for byte) is not MACed again:
+        the engine keeps the last ``VERIFIED_KEPT`` of them with their store keys.
         """
+        known = self._verified
         for value in cookie_values(cookie_headers, self.config.cookie_name):
+            verified = known.get(value)
+            if verified is not None:
+                return verified
             verified = self._signer.verify(value)
             if verified is not None:
+                if len(known) >= VERIFIED_KEPT:
+                    known.clear()  # bounded, and atomic under concurrent threads
+                known[value] = verified
                 return verified
         return None
 
@@ -169,14 +194,8 @@ class SessionEngine:
         changed, removed, user_changed = session.pending_changes()
         self.lifecycle.check_size(session.data_view())
         expires = self.lifecycle.extended(record, now)
-        changes = Changes(
-            last_seen=now,
-            expires_at=expires,
-            set=changed,
-            remove=removed,
-            set_user=user_changed,
-            user_id=session.user_id,
-        )
+        # positional: last_seen, expires_at, set, remove, set_user, user_id
+        changes = Changes(now, expires, changed, removed, user_changed, session.user_id)
         cookie = self._cookie_for(session, self._signed(session), expires, now)
         return Update(key, changes, cookie, self._delete_cookie)
 
@@ -209,7 +228,7 @@ class SessionEngine:
     ) -> SetCookie:
         assert signed is not None  # noqa: S101 - set by _new_token or _signed
         max_age = cookie_max_age(session.permanent, expires_at, now)
-        return session_cookie(self.config, signed, max_age)
+        return self._delete_cookie.with_value(signed, max_age)  # the attributes, checked once
 
     def _signed(self, session: Session) -> str:
         """The session's cookie value: as the browser sent it, unless an older secret

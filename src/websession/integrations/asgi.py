@@ -122,12 +122,13 @@ class SessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind not in ("http", "websocket") or (
+        if (kind != "http" and kind != "websocket") or (
             self.exclude_paths and matches_any(scope.get("path", ""), self.exclude_paths)
         ):
             await self.app(scope, receive, send)
             return
         cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
+        backend = self.backend
         if kind == "websocket":
             action = self.websocket_rules.action(scope)
             if action == "close":
@@ -136,7 +137,7 @@ class SessionMiddleware:
             if action == "anonymous":
                 cookies = []  # an empty fresh session: no store read
         try:
-            session = await self.backend.open(cookies)
+            session = await backend.open(cookies)
         except StoreError as exc:
             log_failure("load", exc)
             if kind == "http":
@@ -169,15 +170,17 @@ class SessionMiddleware:
                     finally:
                         session.accessed = accessed  # the save's own reads are not the app's
                 private = session.bound_to_user
-                if cookie is None and not accessed and not private:  # nothing to add
-                    await send(message)
-                    return
-                message["headers"] = response_headers(
-                    list(message.get("headers", ())),
-                    None if cookie is None else cookie.render().encode("latin-1"),
-                    vary=cookie is not None or accessed,
-                    private=private,
-                )
+                if cookie is not None:
+                    message["headers"] = response_headers(
+                        list(message.get("headers", ())),
+                        cookie.render().encode("latin-1"),
+                        vary=True,
+                        private=private,
+                    )
+                elif accessed or private:
+                    message["headers"] = response_headers(
+                        list(message.get("headers", ())), None, vary=accessed, private=private
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_session)

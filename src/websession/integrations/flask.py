@@ -71,6 +71,10 @@ __all__ = [
 ]
 
 _FAILED = "_websession_failure"
+_UNTAGGED = frozenset({str, int, float, bool, type(None)})
+"""Types that Flask's own tags leave as they are."""
+_FLASK_TAGS = len(session_json_serializer.order)
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union per value
 _EXTENSION = "websession"
 
 
@@ -95,13 +99,18 @@ class FlaskSession(Session, SessionMixin):
     def from_stored(self, data: dict[str, Any]) -> dict[str, Any]:
         """Stored JSON to Python values: tags undone, flashes as ``(category, message)``."""
         untag = self._untag
-        values = {n: untag(v) if isinstance(v, dict | list) else v for n, v in data.items()}
+        values = {n: untag(v) if isinstance(v, _CONTAINERS) else v for n, v in data.items()}
         flashes = values.get(FLASH_KEY)
         if isinstance(flashes, list):
             values[FLASH_KEY] = [
                 tuple(pair) if isinstance(pair, list) else pair for pair in flashes
             ]
         return values
+
+    def _default_tags(self) -> bool:
+        """True while the serializer has Flask's own tags only (none added since)."""
+        serializer = self.serializer
+        return serializer is session_json_serializer and len(serializer.order) == _FLASK_TAGS
 
     def _untag(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -112,6 +121,8 @@ class FlaskSession(Session, SessionMixin):
 
     def to_stored(self, name: str, value: Any) -> Any:
         """A Python value to JSON: Flask's tags; flashes as ``[category, message]``."""
+        if type(value) in _UNTAGGED and self._default_tags():
+            return value  # none of Flask's own tags applies to a plain str, int, float, bool
         tag = self.serializer.tag
         if name == FLASH_KEY and isinstance(value, list):
             return [
@@ -190,10 +201,12 @@ class WebsessionInterface(SessionInterface):
             response.headers["Cache-Control"] = "no-store"
         elif session.bound_to_user and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"  # the app's own header wins
-        if (cookie is not None or accessed) and not has_vary_field(
-            response.headers.getlist("Vary"), "cookie"
-        ):
-            response.vary.add("Cookie")
+        if cookie is not None or accessed:
+            vary = response.headers.getlist("Vary")
+            if not vary:  # the common case, without parsing a HeaderSet
+                response.headers.add("Vary", "Cookie")
+            elif not has_vary_field(vary, "cookie"):
+                response.vary.add("Cookie")
 
 
 def _error(exc: WebsessionError) -> Response:

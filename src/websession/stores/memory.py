@@ -14,14 +14,14 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
 from websession.core.lifecycle import Lifecycle
 from websession.stores.async_face import Run, async_face
 from websession.stores.base import AsyncStore
-from websession.types import Changes, Clock, Record, SessionKey
+from websession.types import Changes, Clock, Record, SessionKey, patch_data
 
 __all__ = ["MemoryStore"]
 
@@ -47,11 +47,15 @@ class _Entry(NamedTuple):
         )
 
 
+def _compact(data: dict[str, Any]) -> bytes:
+    # orjson's bytes keep the whole (4 KiB) buffer they were written into: keep an
+    # exact-size copy, or a million small sessions hold 4 GiB
+    return bytes(memoryview(orjson.dumps(data)))
+
+
 def _entry(record: Record) -> _Entry:
     return _Entry(
-        # orjson's bytes keep the whole (4 KiB) buffer they were written into: keep an
-        # exact-size copy, or a million small sessions hold 4 GiB
-        bytes(memoryview(orjson.dumps(record.data))),
+        _compact(record.data),
         record.created_at,
         record.last_seen,
         record.expires_at,
@@ -104,14 +108,21 @@ class MemoryStore:
             entry = self._entries.get(key)
             if entry is None:
                 return False
-            record = entry.record()
-            old_user = record.user_id
-            changes.apply(record)
+            data = orjson.loads(entry.data)  # the data only: no Record on this path
+            patch_data(data, changes.set, changes.remove)
+            user = changes.user_id if changes.set_user else entry.user_id
             del self._entries[key]  # re-insert at the end: keeps deadline order
-            self._entries[key] = _entry(record)
-            if record.user_id != old_user:
-                self._unindex(key, old_user)
-                self._index(key, record.user_id)
+            self._entries[key] = _Entry(
+                _compact(data),
+                entry.created_at,
+                changes.last_seen,
+                changes.expires_at,
+                entry.absolute_expires_at,
+                user,
+            )
+            if user != entry.user_id:
+                self._unindex(key, entry.user_id)
+                self._index(key, user)
         return True
 
     def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:

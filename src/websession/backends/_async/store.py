@@ -88,14 +88,14 @@ class AsyncStoreBackend:
 async def save_async(store: AsyncStore, outcome: Outcome) -> SetCookie | None:
     """Carry out ``outcome`` on ``store``; return the cookie to send, if any (the
     ``gone`` cookie when the record is no longer live: nothing is resurrected)."""
-    match outcome:
+    match outcome:  # the most frequent first: a match tries its cases in order
+        case Update():
+            if not await store.update(outcome.key, outcome.changes):
+                return outcome.gone
         case Nothing():
             pass
         case Create():
             await store.create(outcome.key, outcome.record)
-        case Update():
-            if not await store.update(outcome.key, outcome.changes):
-                return outcome.gone
         case Touch():
             if not await store.touch(outcome.key, outcome.last_seen, outcome.expires_at):
                 return outcome.gone

@@ -89,14 +89,14 @@ class StoreBackend:
 def save(store: Store, outcome: Outcome) -> SetCookie | None:
     """Carry out ``outcome`` on ``store``; return the cookie to send, if any (the
     ``gone`` cookie when the record is no longer live: nothing is resurrected)."""
-    match outcome:
+    match outcome:  # the most frequent first: a match tries its cases in order
+        case Update():
+            if not store.update(outcome.key, outcome.changes):
+                return outcome.gone
         case Nothing():
             pass
         case Create():
             store.create(outcome.key, outcome.record)
-        case Update():
-            if not store.update(outcome.key, outcome.changes):
-                return outcome.gone
         case Touch():
             if not store.touch(outcome.key, outcome.last_seen, outcome.expires_at):
                 return outcome.gone

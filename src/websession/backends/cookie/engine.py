@@ -168,7 +168,7 @@ class CookieEngine:
                 "(about 2.9 KiB of JSON fits) or use a server-side store"
             )
         max_age = cookie_max_age(session.permanent, payload.record.expires_at, now)
-        return session_cookie(self.config, value, max_age)
+        return self._delete_cookie.with_value(value, max_age)  # attributes checked once
 
     def delete_cookie(self) -> SetCookie:
         """A Set-Cookie that makes the browser drop the session cookie."""

@@ -10,16 +10,16 @@ Schema (created on first use)::
         user_id TEXT                    -- per-user index (partial index)
     ) WITHOUT ROWID;
 
-Reads are one primary-key SELECT. A patch is one UPDATE statement,
-``data = websession_patch(data, set, remove)``, where ``websession_patch`` is a Python
-function each store registers on its connection: it merges the changed keys into the
-stored JSON (orjson, as on create). SQLite runs each statement under the database's
-write lock, so the read and the write of the merge are one atomic step across threads
-and processes: concurrent writers to different keys never lose each other's keys, and a
-deleted row is never brought back. (SQLite's own JSON paths cannot address every key
-before 3.45: a key holding ``"`` has no path, so the merge is not done with
-``json_set``.) ``replace`` reads the old row and, only if it is live, deletes it and
-inserts the new one, in one ``BEGIN IMMEDIATE`` transaction.
+Reads are one primary-key SELECT. A patch is one UPDATE statement that merges the
+changed keys into the stored JSON: ``json_set``/``json_remove`` (SQLite's own, in C)
+when a JSON path can name every changed key, else ``websession_patch(data, set,
+remove)``, a Python function each store registers on its connection (orjson, as on
+create): a key holding ``"``, ``\\`` or a control character has no path that every
+SQLite version reads alike. SQLite runs each statement under the database's write
+lock, so the read and the write of the merge are one atomic step across threads and
+processes: concurrent writers to different keys never lose each other's keys, and a
+deleted row is never brought back. ``replace`` reads the old row and, only if it is
+live, deletes it and inserts the new one, in one ``BEGIN IMMEDIATE`` transaction.
 
 Readers never wait for writers, and the async face never lets the event loop wait for
 a lock another process holds: ``connections`` says how. A row whose data is not a JSON

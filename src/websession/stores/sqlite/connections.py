@@ -5,7 +5,10 @@
   another process holds.
 * **Reads** take a connection from a pool (one per concurrent reader, kept for reuse).
   In WAL mode a read needs no lock that a writer holds, so a read answers in
-  microseconds while a write of this or another process waits.
+  microseconds while a write of this or another process waits. A primary-key read
+  (``read_row``) runs on the writer connection instead when its lock is free at that
+  moment (never waiting for it): that connection's page cache survives the store's own
+  writes, a pooled reader's is dropped after each one.
 * **Non-blocking mode** (the async face): a write on any thread but the store's own
   waiting thread never waits. It tries once, on a second writer connection whose busy
   timeout is zero; if the lock is taken (by a thread of this store or by another
@@ -23,7 +26,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from websession.errors import StoreError, StoreTimeout
 from websession.stores.async_face import WouldBlock
@@ -122,6 +125,24 @@ class Connections:
                 db.close()
             else:
                 self._readers.append(db)
+
+    def read_row(self, statement: str, params: tuple[object, ...]) -> Any:
+        """One row of a short read (a primary-key SELECT): on the writer connection when
+        its lock is free, whose page cache this store's own writes keep current (any
+        other connection drops its cache after each write: a few microseconds per
+        read); else, or if that connection would wait, on a pooled reader."""
+        if self._lock.acquire(blocking=False):  # never waits: readers never wait for writers
+            try:
+                if self._closed:
+                    raise StoreError("the SQLite session store is closed")
+                db = self._try_writer if self._try_writer is not None else self._writer
+                return db.execute(statement, params).fetchone()
+            except sqlite3.Error as exc:
+                if not (isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)):
+                    raise _store_error(exc) from exc
+            finally:
+                self._lock.release()
+        return self.read(lambda db: db.execute(statement, params).fetchone())
 
     def _new_reader(self) -> sqlite3.Connection:
         try:

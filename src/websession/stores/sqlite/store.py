@@ -6,6 +6,7 @@ how reads and writes are kept apart.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -44,10 +45,13 @@ _COLUMNS = "data, created_at, last_seen, expires_at, absolute_expires_at, user_i
 _LOAD = f"SELECT {_COLUMNS} FROM websession_sessions WHERE key = ?"  # noqa: S608
 _INSERT = f"INSERT INTO websession_sessions (key, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _CREATE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
-_UPDATE = (
-    "UPDATE websession_sessions SET data = websession_patch(data, ?, ?), last_seen = ?, "
-    "expires_at = ?, user_id = CASE WHEN ? THEN ? ELSE user_id END WHERE key = ?"
-)
+_UPDATE_TAIL = ", last_seen = ?, expires_at = ? WHERE key = ?"
+_SET_USER = ", user_id = ?"
+"""Only when the user changes: an UPDATE that assigns ``user_id`` rewrites its index."""
+_PYTHON_PATCH = "UPDATE websession_sessions SET data = websession_patch(data, ?, ?)"
+_PATHABLE = re.compile(r'[^"\\\x00-\x1f]*')
+"""Keys a JSON path names in every SQLite version: JSON writes them without escapes."""
+_PATCHES: dict[tuple[int, int, bool], str] = {}
 _TOUCH = "UPDATE websession_sessions SET last_seen = ?, expires_at = ? WHERE key = ?"
 _DELETE = "DELETE FROM websession_sessions WHERE key = ?"
 _DELETE_CORRUPT = "DELETE FROM websession_sessions WHERE key = ? AND data = ?"
@@ -103,6 +107,30 @@ def _patch(data: bytes | str, set_: bytes | None, remove: bytes | None) -> bytes
     return orjson.dumps(merged)
 
 
+def _patch_statement(n_set: int, n_remove: int, set_user: bool) -> str:
+    """The UPDATE that patches ``n_set`` keys (path, JSON text each) and removes
+    ``n_remove`` keys (path each) with SQLite's own JSON functions, in C (``n_set``
+    -1: with ``websession_patch``, in Python); ``user_id`` too if ``set_user``."""
+    statement = _PATCHES.get((n_set, n_remove, set_user))
+    if statement is None:
+        if n_set < 0:
+            start = _PYTHON_PATCH
+        else:
+            data = "CAST(data AS TEXT)"  # text JSON: SQLite 3.45+ reads a BLOB as JSONB
+            if n_set:
+                data = f"json_set({data}{', ?, json(?)' * n_set})"
+            if n_remove:
+                data = f"json_remove({data}{', ?' * n_remove})"
+            start = f"UPDATE websession_sessions SET data = CAST({data} AS BLOB)"  # noqa: S608 - placeholders only
+        statement = start + (_SET_USER if set_user else "") + _UPDATE_TAIL
+        _PATCHES[n_set, n_remove, set_user] = statement
+    return statement
+
+
+def _path(name: str) -> str:
+    return '$."' + name + '"'
+
+
 def _configure(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -142,8 +170,8 @@ class SQLiteStore:
             raise StoreUnavailable(f"cannot open the SQLite session database {self.path}") from exc
 
     def load(self, key: SessionKey) -> Record | None:
-        """One primary-key SELECT on a reader connection."""
-        row = self._db.read(lambda db: db.execute(_LOAD, (key,)).fetchone())
+        """One primary-key SELECT (``Connections.read_row``: never waits for a writer)."""
+        row = self._db.read_row(_LOAD, (key,))
         if row is None:
             return None
         record = _record(row)  # _checked, inlined
@@ -157,17 +185,26 @@ class SQLiteStore:
         return self._db.write(lambda db: db.execute(_CREATE, values).rowcount == 1)
 
     def update(self, key: SessionKey, changes: Changes) -> bool:
-        """One UPDATE that merges the changed keys into the stored data."""
-        params = (
-            orjson.dumps(dict(changes.set)) if changes.set else None,
-            orjson.dumps(list(changes.remove)) if changes.remove else None,
-            changes.last_seen,
-            changes.expires_at,
-            changes.set_user,
-            changes.user_id,
-            key,
-        )
-        return self._db.write(lambda db: db.execute(_UPDATE, params).rowcount == 1)
+        """One UPDATE that merges the changed keys into the stored data: with
+        ``json_set``/``json_remove`` when a JSON path can name every key, else with
+        ``websession_patch``."""
+        changed, removed, set_user = changes.set, changes.remove, changes.set_user
+        pathable = _PATHABLE.fullmatch
+        params: list[object] = []
+        if all(pathable(name) for name in changed) and all(pathable(n) for n in removed):
+            for name, value in changed.items():
+                params.append(_path(name))
+                params.append(orjson.dumps(value).decode())
+            params.extend(_path(name) for name in removed)
+            statement = _patch_statement(len(changed), len(removed), set_user)
+        else:
+            params.append(orjson.dumps(dict(changed)) if changed else None)
+            params.append(orjson.dumps(list(removed)) if removed else None)
+            statement = _patch_statement(-1, 0, set_user)
+        if set_user:
+            params.append(changes.user_id)
+        params += (changes.last_seen, changes.expires_at, key)
+        return self._db.write(lambda db: db.execute(statement, params).rowcount == 1)
 
     def touch(self, key: SessionKey, last_seen: float, expires_at: float) -> bool:
         """One UPDATE of the deadline."""

@@ -3,8 +3,8 @@ replies parsed by hiredis, and the commands that open a connection.
 
 Arguments are encoded as redis-py encodes them (``str`` as UTF-8, ``int`` and
 ``float`` by ``repr``, ``bytes`` as they are), so a record written through either
-driver reads the same. Error replies become redis-py's exception classes (its own
-``parse_error``), returned as replies, never raised by the parser.
+driver reads the same. Error replies become the redis-py exception classes that
+redis-py raises for them, returned as replies, never raised by the parser.
 """
 
 from __future__ import annotations
@@ -13,13 +13,42 @@ from collections.abc import Iterable
 from typing import Any
 
 import hiredis
-from redis._parsers.base import BaseParser
-from redis.exceptions import AuthenticationError, InvalidResponse, ResponseError
+from redis.exceptions import (
+    AuthenticationError,
+    BusyLoadingError,
+    ClusterDownError,
+    ExecAbortError,
+    InvalidResponse,
+    MasterDownError,
+    NoPermissionError,
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+    TryAgainError,
+)
+from redis.exceptions import (
+    ConnectionError as RedisConnectionError,
+)
 
 from websession.stores.redis.options import RedisOptions
 from websession.stores.redis.scripts import Command
 
-__all__ = ["hello", "new_reader", "pack", "pairs", "welcomed"]
+__all__ = ["error_reply", "hello", "new_reader", "pack", "pairs", "welcomed"]
+
+_ERRORS: dict[str, type[RedisError]] = {
+    "NOSCRIPT": NoScriptError,
+    "READONLY": ReadOnlyError,
+    "LOADING": BusyLoadingError,
+    "OOM": OutOfMemoryError,
+    "EXECABORT": ExecAbortError,
+    "NOPERM": NoPermissionError,
+    "TRYAGAIN": TryAgainError,
+    "CLUSTERDOWN": ClusterDownError,
+    "MASTERDOWN": MasterDownError,
+}
+"""Error codes redis-py maps to a class of its own, with the message after the code."""
 
 _ARRAYS = [b"*%d\r\n" % n for n in range(16)]
 
@@ -57,7 +86,20 @@ def _other(value: Any) -> bytes:
 
 def new_reader() -> hiredis.Reader:
     """A reply parser: bytes as bytes, error replies as redis-py exceptions."""
-    return hiredis.Reader(protocolError=InvalidResponse, replyError=BaseParser.parse_error)
+    return hiredis.Reader(protocolError=InvalidResponse, replyError=error_reply)
+
+
+def error_reply(message: str) -> Exception:
+    """The redis-py exception for an error reply (``WRONGPASS``/``NOAUTH``: bad
+    credentials; ``NOSCRIPT``, ``READONLY``, ...: their own classes; else ResponseError,
+    with the code kept in the message)."""
+    code, _, rest = message.partition(" ")
+    if code in ("WRONGPASS", "NOAUTH"):
+        return AuthenticationError(rest)
+    if message == "ERR max number of clients reached":
+        return RedisConnectionError(rest)
+    kind = _ERRORS.get(code)
+    return ResponseError(message) if kind is None else kind(rest)
 
 
 def pairs(command: Command, reply: Any) -> Any:

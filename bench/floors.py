@@ -166,8 +166,8 @@ async def mysql_floor(url: str) -> Floor:
 
 
 def sqlite_floors(path: Path) -> list[Floor]:
-    """An SQLite SELECT by primary key and an UPDATE of the same row, each committed on
-    its own (WAL, synchronous=NORMAL, one connection, autocommit)."""
+    """An SQLite SELECT by primary key and an UPDATE of the same row to a new value, each
+    committed on its own (WAL, synchronous=NORMAL, one connection, autocommit)."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # as websession's SQLite store
@@ -180,8 +180,13 @@ def sqlite_floors(path: Path) -> list[Floor]:
             raise AssertionError("the SQLite floor SELECT found nothing")
         return row
 
+    counter = iter(range(1, 1 << 62))
+
     async def write() -> Any:
-        cursor = db.execute("UPDATE floor SET data = ? WHERE key = ?", (_VALUE, _KEY))
+        # A new value each time, as a session write: SQLite skips a write that leaves
+        # the row's bytes as they were (no page is dirtied, the commit writes nothing).
+        value = orjson.dumps({"user": "alice", "n": next(counter)})
+        cursor = db.execute("UPDATE floor SET data = ? WHERE key = ?", (value, _KEY))
         if cursor.rowcount != 1:
             raise AssertionError("the SQLite floor UPDATE changed no row")
         return cursor.rowcount

@@ -104,3 +104,53 @@ async def test_the_middleware_drives_any_backend() -> None:
     assert response.status_code == 200
     assert "set-cookie" in response.headers
     assert backend.calls == ["open", "save"]
+
+
+async def _get(app: Any, path: str, cookie: str | None = None) -> httpx.Response:
+    headers = {"cookie": cookie} if cookie else {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.get(path, headers=headers)
+
+
+async def _untouched(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def test_a_backend_written_elsewhere_gets_every_call_even_untouched() -> None:
+    backend = Recording(open_async_backend("memory://", CONFIG))
+    app = SessionMiddleware(Starlette(routes=[Route("/", _untouched)]), store=backend)
+    response = await _get(app, "/")
+    assert response.status_code == 200
+    assert backend.calls == ["open", "save"]
+
+
+@pytest.mark.parametrize("url", ["memory://", "cookie://"])
+async def test_own_backends_skip_the_save_of_an_untouched_cookieless_request(url: str) -> None:
+    backend = open_async_backend(url, CONFIG)
+    saves: list[Session] = []
+    real_save = backend.save
+
+    async def save(session: Session) -> SetCookie | None:
+        saves.append(session)
+        return await real_save(session)
+
+    backend.save = save  # type: ignore[method-assign]
+
+    async def written(request: Request) -> Response:
+        request.session["k"] = "v"
+        return PlainTextResponse("ok")
+
+    async def user_only(request: Request) -> Response:
+        cast(Session, request.session).user_id = "alice"  # no read, no key: kept
+        return PlainTextResponse("ok")
+
+    routes = [Route("/", _untouched), Route("/w", written), Route("/u", user_only)]
+    app = SessionMiddleware(Starlette(routes=routes), store=backend)
+    untouched = await _get(app, "/")
+    assert "set-cookie" not in untouched.headers
+    assert "vary" not in untouched.headers
+    assert saves == []
+    assert "set-cookie" in (await _get(app, "/w")).headers
+    assert "set-cookie" in (await _get(app, "/u")).headers
+    assert len(saves) == 2

@@ -128,6 +128,12 @@ class Lifecycle:
             return expires
         return None
 
+    @staticmethod
+    def leaves_nothing(session: Session) -> bool:
+        """True if ``session`` needs no store operation and no cookie at any time: never
+        stored, not destroyed, empty (``step`` is NOTHING); without marking it accessed."""
+        return session.record is None and not session.destroyed and not session.has_content()
+
     def step(self, session: Session, now: float) -> Step:
         """The step a request that ends at ``now`` needs for ``session`` (refresh only
         when ``refresh_due`` says so, or on every request of a permanent session with

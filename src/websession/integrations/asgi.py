@@ -20,6 +20,7 @@ from websession.backends.base import is_cookie_url
 from websession.config import SessionConfig
 from websession.config_compat import starlette_settings
 from websession.core.csrf import CSRFPolicy
+from websession.core.lifecycle import Lifecycle
 from websession.core.session import Session
 from websession.errors import ConfigError, SessionDataError, StoreError, WebsessionError
 from websession.integrations.failures import error_response, log_failure
@@ -114,6 +115,9 @@ class SessionMiddleware:
         self.backend = open_async_backend(store, config, clock=clock)
         """Where sessions are kept (``websession.backends``)."""
         self.config = self.backend.config
+        self._fresh: Callable[[], Session] | None = getattr(self.backend, "fresh", None)
+        """Our backends' no-I/O open for a request without cookies; with it, a session
+        that stays new and empty skips the save (another backend gets every call)."""
         self.exclude_paths = tuple(exclude_paths)
         self.websocket_rules = WebSocketRules(
             CSRFPolicy(trusted_origins), websocket_on_foreign_origin
@@ -136,8 +140,9 @@ class SessionMiddleware:
                 return
             if action == "anonymous":
                 cookies = []  # an empty fresh session: no store read
+        fresh = self._fresh
         try:
-            session = await backend.open(cookies)
+            session = fresh() if fresh is not None and not cookies else await backend.open(cookies)
         except StoreError as exc:
             log_failure("load", exc)
             if kind == "http":
@@ -157,6 +162,9 @@ class SessionMiddleware:
             if replaced:
                 return
             if message["type"] == "http.response.start":
+                if fresh is not None and not session.accessed and Lifecycle.leaves_nothing(session):
+                    await send(message)  # untouched: no store call, no header
+                    return
                 accessed = session.accessed  # before the save reads the session itself
                 cookie = None
                 if message.get("status", 200) < 500 or self.config.save_on_error:

@@ -44,6 +44,13 @@ class StoreBackend:
         self.at_rest = AtRest(config.verifying_secrets, seal=config.encrypt_at_rest)
         """Seals values written (``encrypt_at_rest``) and opens sealed values read."""
 
+    def fresh(self, session_class: type[Session] = Session) -> Session:
+        """The session of a request that sent no cookie: what ``open([])`` returns,
+        without a coroutine. An integration that uses it may skip ``save`` for a
+        session that stays new and empty (``Lifecycle.leaves_nothing``): the save
+        would do nothing."""
+        return self.engine.open(None, None, session_class)
+
     def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
     ) -> Session:

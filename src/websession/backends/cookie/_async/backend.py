@@ -47,6 +47,13 @@ class CookieBackend:
         )
         """The store of revocation records, if any."""
 
+    def fresh(self, session_class: type[Session] = Session) -> Session:
+        """The session of a request that sent no cookie: what ``open([])`` returns,
+        without a coroutine. An integration that uses it may skip ``save`` for a
+        session that stays new and empty (``Lifecycle.leaves_nothing``): the save
+        would do nothing."""
+        return self.engine.open(None, None, session_class)
+
     async def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
     ) -> Session:

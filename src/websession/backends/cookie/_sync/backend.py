@@ -46,6 +46,13 @@ class SyncCookieBackend:
         self.revocations = open_store(revocations) if isinstance(revocations, str) else revocations
         """The store of revocation records, if any."""
 
+    def fresh(self, session_class: type[Session] = Session) -> Session:
+        """The session of a request that sent no cookie: what ``open([])`` returns,
+        without a coroutine. An integration that uses it may skip ``save`` for a
+        session that stays new and empty (``Lifecycle.leaves_nothing``): the save
+        would do nothing."""
+        return self.engine.open(None, None, session_class)
+
     def open(
         self, cookie_headers: Sequence[str], session_class: type[Session] = Session
     ) -> Session:

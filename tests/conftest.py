@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from websession.integrations.failures import FAILURES
+
 EMBEDDED_STORES = ["memory", "file", "sqlite"]
 SERVER_STORES = {
     "redis": "WEBSESSION_TEST_REDIS_URL",
@@ -26,6 +28,13 @@ SERVER_STORES = {
     "mysql": "WEBSESSION_TEST_MYSQL_URL",
 }
 ALL_STORES = EMBEDDED_STORES + list(SERVER_STORES)
+
+
+@pytest.fixture(autouse=True)
+def _failure_lines_start_afresh() -> None:
+    """Each test sees the first failed load or save of each kind logged (the log sends
+    one line per kind per interval for the whole process)."""
+    FAILURES.reset()
 
 
 def server_url(kind: str) -> str:

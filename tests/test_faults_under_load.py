@@ -314,6 +314,9 @@ def run_scenario(kind: str, store: Store, log: Path) -> None:
     samples = [s for client in clients for s in client.samples]
     assert [p for client in clients for p in client.problems] == []
     assert "Traceback" not in output, output[-3000:]
+    failure_lines = output.count("websession load failed") + output.count("websession save failed")
+    print(f"{len(samples)} requests, {failure_lines} failure lines logged")
+    assert failure_lines <= 40, "failed requests logged one by one, not once per interval"
     if store.log_check is not None:
         store.log_check(output)
     slowest = max(samples, key=lambda s: s.seconds)

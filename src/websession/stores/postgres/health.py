@@ -32,6 +32,7 @@ from psycopg_pool import PoolTimeout
 
 from websession.errors import StoreError, StoreTimeout, StoreUnavailable
 from websession.stores.postgres.errors import store_error
+from websession.throttling import ThrottledLog
 
 __all__ = ["LOG_INTERVAL", "WINDOW", "DeadlineExpired", "Health", "quiet_pool_warnings"]
 
@@ -64,7 +65,7 @@ class Health:
         self._answered_at = -timeout * 10  # the last statement that got an answer
         self._cause: BaseException | None = None
         self._open_until = 0.0  # while now is before it: fail fast (0: closed)
-        self._logs = _Logs()
+        self._logs = ThrottledLog(logger, LOG_INTERVAL)
 
     @property
     def unreachable(self) -> bool:
@@ -141,6 +142,7 @@ class Health:
                 self._cause = exc
             self._logs.once(
                 "deadline",
+                logging.ERROR,
                 "the PostgreSQL %s at %s did not answer within %ss (frozen, overloaded "
                 "or cut off): the connection was closed",
                 self._what,
@@ -162,6 +164,7 @@ class Health:
                     self._cause = DeadlineExpired("no statement got an answer in time")
             self._logs.once(
                 "unreachable",
+                logging.ERROR,
                 "the PostgreSQL %s at %s is unreachable (%s): answering 503 at once, "
                 "trying again every %ss",
                 self._what,
@@ -172,40 +175,13 @@ class Health:
         elif isinstance(exc, PoolTimeout):
             self._logs.once(
                 "busy",
+                logging.ERROR,
                 "no PostgreSQL connection became free within %ss: the pool of the %s "
                 "(max_connections) is too small for the load",
                 self._timeout,
                 self._what,
             )
         return store_error(exc, unreachable, self._what)
-
-
-class _Logs:
-    """Log lines at most once per ``LOG_INTERVAL`` per kind, with how many were skipped."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: dict[str, float] = {}
-        self._skipped: dict[str, int] = {}
-
-    def count(self, kind: str) -> None:
-        """One more event of ``kind`` not worth a line of its own."""
-        with self._lock:
-            self._skipped[kind] = self._skipped.get(kind, 0) + 1
-
-    def once(self, kind: str, message: str, *args: object) -> None:
-        """Log ``message`` unless a line of ``kind`` went out within the interval."""
-        now = monotonic()
-        with self._lock:
-            if now - self._last.get(kind, -LOG_INTERVAL) < LOG_INTERVAL:
-                self._skipped[kind] = self._skipped.get(kind, 0) + 1
-                return
-            self._last[kind] = now
-            skipped = self._skipped.pop(kind, 0)
-        if skipped:
-            message += " (%d more failures since the last line)"
-            args = (*args, skipped)
-        logger.error(message, *args)
 
 
 class _QuietPool(logging.Filter):

@@ -20,6 +20,12 @@ __all__ = ["SessionBackend"]
 class SessionBackend(Protocol):
     """Keeps sessions somewhere (a store, an encrypted cookie): an integration opens a
     request's session, saves it, and closes the backend; it never asks which one it has.
+
+    Optional: ``fresh(session_class=Session) -> Session``, the session ``open`` returns
+    for a request without cookies, made without I/O. The built-in backends have it;
+    for a backend that has it, the ASGI middleware calls it instead of ``open`` when
+    the request sent no cookie, and skips ``save`` when that session stays new and
+    empty (``Lifecycle.leaves_nothing``). Any other backend gets every call.
     """
 
     config: SessionConfig

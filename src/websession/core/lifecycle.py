@@ -139,13 +139,15 @@ class Lifecycle:
         when ``refresh_due`` says so, or on every request of a permanent session with
         ``refresh_each_request``). A stored session emptied in this request (no data
         beyond its ``permanent`` choice, no user) is deleted, as ``destroy()`` would."""
+        if self.leaves_nothing(session):
+            return Step.NOTHING
         record = session.record
         if session.destroyed:
             if session.has_content():
                 return Step.CREATE if record is None else Step.RENEW
             return Step.FORGET if record is None else Step.DELETE
         if record is None:
-            return Step.CREATE if session.has_content() else Step.NOTHING
+            return Step.CREATE  # new, not destroyed, not empty (else leaves_nothing)
         if session.modified:
             if not session.has_content():
                 return Step.DELETE  # emptied: ends as destroy() would

@@ -20,17 +20,10 @@ from websession.errors import StoreError
 from websession.integrations import failures
 from websession.integrations.flask import init_app
 from websession.stores import MemoryStore, open_async_store
+from websession.testing import FakeClock
 from websession.throttling import ThrottledLog
 
 CONFIG = SessionConfig(secret="l" * 32, secure=False)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -52,8 +45,6 @@ class Down:
     def __getattr__(self, name: str) -> Any:
         if name != self.failing:
             return getattr(self.inner, name)
-        if name == "close":
-            return self.inner.close
 
         def fail(*args: Any, **kwargs: Any) -> Any:
             raise StoreError("store down") from ConnectionError("connection refused")
